@@ -1,0 +1,19 @@
+/**
+ * Three projects so each layer can run alone: `npm run test:unit`, `test:contract`, `test:integration`.
+ * ts-jest only transpiles (isolatedModules); `npm test` type-checks the whole tree first with tsc.
+ */
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      slowTestThreshold: 60,
+    },
+  ],
+};

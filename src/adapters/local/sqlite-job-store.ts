@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { summariseJobStatus } from '../../domain/job-status';
+import type { JobRecord, SceneRecord } from '../../domain/job';
+import { decodePageToken, encodePageToken } from '../../domain/page-token';
+import type { ClaimResult, JobPage, JobStore, ListJobsParams } from '../../domain/ports/job-store';
+import {
+  cancelTransition,
+  claimTransition,
+  failTransition,
+  finishTransition,
+  heartbeatTransition,
+  releaseTransition,
+} from '../../domain/scene-transitions';
+import { inTransaction, openSqlite } from './open-sqlite';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, created_at DESC, id DESC);
+  CREATE INDEX IF NOT EXISTS jobs_by_owner_status ON jobs (owner, status, created_at DESC, id DESC);
+  CREATE TABLE IF NOT EXISTS scenes (
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (job_id, name)
+  );
+`;
+
+type JobRow = { record: string };
+type SceneRow = { record: string };
+
+/**
+ * The embedded job store: one SQLite file. A job row holds the request; each scene has its own row, so
+ * updating one scene never rewrites another. The job's summarised status is kept in a column for listing.
+ */
+export class SqliteJobStore implements JobStore {
+  private readonly db: DatabaseSync;
+
+  constructor(params: { filePath: string }) {
+    this.db = openSqlite(params.filePath);
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  async createJob({ job }: { job: JobRecord }): Promise<void> {
+    const { scenes, ...jobFields } = job;
+    inTransaction(this.db, () => {
+      this.db
+        .prepare('INSERT INTO jobs (id, owner, status, created_at, record) VALUES (?, ?, ?, ?, ?)')
+        .run(job.id, job.owner, summariseJobStatus(scenes), job.createdAt, JSON.stringify(jobFields));
+      const insertScene = this.db.prepare('INSERT INTO scenes (job_id, position, name, record) VALUES (?, ?, ?, ?)');
+      scenes.forEach((scene, position) => insertScene.run(job.id, position, scene.name, JSON.stringify(scene)));
+    });
+  }
+
+  async getJob({ id }: { id: string }): Promise<JobRecord | null> {
+    return this.readJob(id);
+  }
+
+  async listJobs(params: ListJobsParams): Promise<JobPage> {
+    const where = ['owner = ?'];
+    const args: string[] = [params.owner];
+    if (params.status) {
+      where.push('status = ?');
+      args.push(params.status);
+    }
+    if (params.pageToken) {
+      const cursor = decodePageToken(params.pageToken);
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      args.push(cursor.createdAt, cursor.createdAt, cursor.id);
+    }
+    const rows = this.db
+      .prepare(`SELECT id FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`)
+      .all(...args, params.pageSize + 1) as Array<{ id: string }>;
+    const page = rows.slice(0, params.pageSize);
+    const jobs = page.map((row) => this.readJob(row.id)).filter((job): job is JobRecord => job !== null);
+    const last = jobs[jobs.length - 1];
+    return rows.length > params.pageSize && last
+      ? { jobs, nextPageToken: encodePageToken({ createdAt: last.createdAt, id: last.id }) }
+      : { jobs };
+  }
+
+  async claimScene(params: { jobId: string; scene: string; leaseMs: number; now: Date }): Promise<ClaimResult> {
+    return inTransaction(this.db, (): ClaimResult => {
+      const scene = this.readScene(params.jobId, params.scene);
+      if (!scene) return { claimed: false, reason: 'missing' };
+      const token = randomUUID();
+      const decision = claimTransition(scene, { token, leaseMs: params.leaseMs, now: params.now });
+      if ('refused' in decision) return { claimed: false, reason: decision.refused };
+      this.writeScene(params.jobId, decision.scene);
+      const job = this.readJob(params.jobId);
+      if (!job) return { claimed: false, reason: 'missing' };
+      return { claimed: true, leaseToken: token, attempt: decision.scene.attempts, job };
+    });
+  }
+
+  async heartbeatScene(params: Parameters<JobStore['heartbeatScene']>[0]): Promise<boolean> {
+    return this.updateScene(params.jobId, params.scene, (scene) =>
+      heartbeatTransition(scene, { token: params.leaseToken, ...params }),
+    );
+  }
+
+  async finishScene(params: Parameters<JobStore['finishScene']>[0]): Promise<boolean> {
+    return this.updateScene(params.jobId, params.scene, (scene) =>
+      finishTransition(scene, { token: params.leaseToken, outcome: params.outcome, now: params.now }),
+    );
+  }
+
+  async releaseScene(params: Parameters<JobStore['releaseScene']>[0]): Promise<boolean> {
+    return this.updateScene(params.jobId, params.scene, (scene) =>
+      releaseTransition(scene, { token: params.leaseToken, now: params.now }),
+    );
+  }
+
+  async failScene(params: Parameters<JobStore['failScene']>[0]): Promise<boolean> {
+    return this.updateScene(params.jobId, params.scene, (scene) => failTransition(scene, params));
+  }
+
+  async cancelJob({ id, now }: { id: string; now: Date }): Promise<JobRecord | null> {
+    return inTransaction(this.db, () => {
+      const job = this.readJob(id);
+      if (!job) return null;
+      for (const scene of job.scenes) {
+        const cancelled = cancelTransition(scene, { now });
+        if (cancelled) this.writeScene(id, cancelled);
+      }
+      this.refreshJob(id, now);
+      return this.readJob(id);
+    });
+  }
+
+  async deleteJob({ id }: { id: string }): Promise<boolean> {
+    const result = this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+    return Number(result.changes) > 0;
+  }
+
+  private updateScene(jobId: string, name: string, change: (scene: SceneRecord) => SceneRecord | null): boolean {
+    return inTransaction(this.db, () => {
+      const scene = this.readScene(jobId, name);
+      const next = scene && change(scene);
+      if (!next) return false;
+      this.writeScene(jobId, next);
+      this.refreshJob(jobId, new Date(next.updatedAt));
+      return true;
+    });
+  }
+
+  private readScene(jobId: string, name: string): SceneRecord | null {
+    const row = this.db.prepare('SELECT record FROM scenes WHERE job_id = ? AND name = ?').get(jobId, name) as
+      | SceneRow
+      | undefined;
+    return row ? (JSON.parse(row.record) as SceneRecord) : null;
+  }
+
+  private writeScene(jobId: string, scene: SceneRecord): void {
+    this.db.prepare('UPDATE scenes SET record = ? WHERE job_id = ? AND name = ?').run(JSON.stringify(scene), jobId, scene.name);
+  }
+
+  /** Recomputes the job's summarised status and touches its update time after a scene changed. */
+  private refreshJob(jobId: string, now: Date): void {
+    const job = this.readJob(jobId);
+    if (!job) return;
+    const { scenes, ...jobFields } = job;
+    this.db
+      .prepare('UPDATE jobs SET status = ?, record = ? WHERE id = ?')
+      .run(summariseJobStatus(scenes), JSON.stringify({ ...jobFields, updatedAt: now.toISOString() }), jobId);
+  }
+
+  private readJob(id: string): JobRecord | null {
+    const row = this.db.prepare('SELECT record FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    if (!row) return null;
+    const scenes = (
+      this.db.prepare('SELECT record FROM scenes WHERE job_id = ? ORDER BY position').all(id) as SceneRow[]
+    ).map((s) => JSON.parse(s.record) as SceneRecord);
+    return { ...(JSON.parse(row.record) as Omit<JobRecord, 'scenes'>), scenes };
+  }
+}

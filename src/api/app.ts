@@ -1,0 +1,24 @@
+import express, { type Express } from 'express';
+import { NotFoundError } from '../domain/errors';
+import type { ApiDeps } from './deps';
+import { errorHandler } from './middleware/error-handler';
+import { localPrincipal } from './principal';
+import { healthRouter } from './routes/health';
+import { rendersRouter } from './routes/renders';
+import { sceneFilesRouter } from './routes/scene-files';
+
+/** Builds the public API from its dependencies. Listening and shutdown are the server's business, not this. */
+export function createApiApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(healthRouter(deps));
+  // JSON-escaped code can take up to six bytes per source byte; leave room for the other fields.
+  app.use(express.json({ limit: deps.limits.maxCodeBytes * 6 + 64 * 1024, strict: true }));
+  app.use(localPrincipal());
+  app.use(rendersRouter(deps));
+  app.use(sceneFilesRouter(deps));
+  app.use((req, _res, next) => next(new NotFoundError(`no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,29 @@
+import type { Logger } from '../logging/logger';
+import type { SubmitLimits } from '../domain/create-render-job';
+import type { BlobStore } from '../domain/ports/blob-store';
+import type { Clock } from '../domain/ports/clock';
+import type { IdGenerator } from '../domain/ports/id-generator';
+import type { JobStore } from '../domain/ports/job-store';
+import type { SceneInspector } from '../domain/ports/scene-inspector';
+import type { TaskQueue } from '../domain/ports/task-queue';
+
+/** What a readiness check reports: ready or not, and why, per dependency. */
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+/** Everything the public API needs, injected by the composition root (and by tests). */
+export interface ApiDeps {
+  jobStore: JobStore;
+  taskQueue: TaskQueue;
+  blobStore: BlobStore;
+  inspector: SceneInspector;
+  ids: IdGenerator;
+  clock: Clock;
+  logger: Logger;
+  limits: SubmitLimits;
+  readiness: () => Promise<ReadinessReport>;
+  /** Lifetime of the signed URLs video downloads redirect to, where the blob store signs them. */
+  signedUrlSeconds: number;
+}

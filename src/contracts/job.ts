@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { formatSchema, qualitySchema } from './quality';
+import { metadataSchema } from './render-request';
+
+export const sceneStatusSchema = z.enum(['queued', 'rendering', 'succeeded', 'failed', 'cancelled']);
+export type SceneStatus = z.infer<typeof sceneStatusSchema>;
+
+/** A job's status summarises its scenes; the values are the same. */
+export const jobStatusSchema = sceneStatusSchema;
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+/** Where a finished scene's file is, and what it is. `url` is absolute or relative to the API's origin. */
+export const renderOutputSchema = z.object({
+  url: z.string(),
+  contentType: z.string(),
+  bytes: z.number().int().nonnegative(),
+  durationSeconds: z.number().nonnegative().nullable(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+export type RenderOutput = z.infer<typeof renderOutputSchema>;
+
+/** Why a scene failed. `line` and `traceback` refer to the user's own file when the scene raised. */
+export const renderErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  line: z.number().int().positive().optional(),
+  traceback: z.string().optional(),
+});
+export type RenderError = z.infer<typeof renderErrorSchema>;
+
+export const sceneViewSchema = z.object({
+  name: z.string(),
+  status: sceneStatusSchema,
+  progress: z.number().min(0).max(1),
+  attempts: z.number().int().nonnegative(),
+  output: renderOutputSchema.optional(),
+  error: renderErrorSchema.optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type SceneView = z.infer<typeof sceneViewSchema>;
+
+/** A render job as the API returns it. */
+export const jobViewSchema = z.object({
+  id: z.string(),
+  status: jobStatusSchema,
+  progress: z.number().min(0).max(1),
+  quality: qualitySchema,
+  format: formatSchema,
+  timeoutSeconds: z.number().int().positive(),
+  metadata: metadataSchema,
+  scenes: z.array(sceneViewSchema),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+
+export const jobListSchema = z.object({
+  jobs: z.array(jobViewSchema),
+  nextPageToken: z.string().optional(),
+});
+export type JobList = z.infer<typeof jobListSchema>;
+
+export const listJobsQuerySchema = z.strictObject({
+  status: jobStatusSchema.optional(),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  pageToken: z.string().max(512).optional(),
+});
+export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;

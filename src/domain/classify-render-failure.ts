@@ -1,0 +1,88 @@
+import type { RenderError } from '../contracts/job';
+import type { RawRenderFailure } from './ports/scene-renderer';
+
+/**
+ * Permanent: the scene itself failed, ran too long or hit a limit; the scene is marked failed and the task is
+ * answered 2xx so it is not retried. Retryable: our side broke; the task fails so the queue retries it.
+ */
+export type ClassifiedFailure = { retryable: false; error: RenderError } | { retryable: true; reason: string };
+
+const permanent = (error: RenderError): ClassifiedFailure => ({ retryable: false, error });
+
+const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]|File size limit exceeded/;
+const LATEX_MISSING = /No such file or directory: '(latex|dvisvgm|xelatex)'|(latex|dvisvgm) (command )?not found/i;
+const LATEX_FAILED = /latex error converting to dvi|LaTeX compilation error/i;
+
+/** Decides whose fault a failed render was, and explains the known raw failures in words a user can act on. */
+export function classifyRenderFailure(failure: RawRenderFailure, log: string): ClassifiedFailure {
+  switch (failure.reason) {
+    case 'scene_error':
+      return classifySceneError(failure, log);
+    case 'scene_not_found':
+      return permanent({ code: 'scene_not_found', message: failure.message });
+    case 'no_output':
+      return permanent({ code: 'no_output', message: `${failure.message}: does construct() add or play anything?` });
+    case 'timeout':
+      return permanent({
+        code: 'timeout',
+        message: `the scene did not finish within ${failure.seconds} s; shorten it, lower the quality, or raise timeoutSeconds`,
+      });
+    case 'cancelled':
+      return permanent({ code: 'cancelled', message: 'the render was cancelled' });
+    case 'worker_crashed':
+      return classifyCrash(failure, log);
+    case 'protocol_violation':
+      return permanent({ code: 'protocol_violation', message: `the render process misbehaved: ${failure.detail}` });
+    case 'output_invalid':
+      return permanent({ code: 'output_invalid', message: failure.message });
+    case 'output_too_large':
+      return permanent({
+        code: 'output_limit',
+        message: `the output is ${failure.bytes} bytes, over the ${failure.limitBytes}-byte limit; lower the quality or shorten the scene`,
+      });
+  }
+}
+
+function classifySceneError(failure: Extract<RawRenderFailure, { reason: 'scene_error' }>, log: string): ClassifiedFailure {
+  const where = failure.line ? { line: failure.line } : {};
+  const traceback = failure.traceback ? { traceback: failure.traceback } : {};
+  const text = `${failure.message}\n${failure.traceback ?? ''}\n${log}`;
+  if (failure.exception === 'MemoryError') {
+    return permanent({ code: 'memory_limit', message: 'the scene ran out of memory', ...where, ...traceback });
+  }
+  if (DISK_FULL.test(text)) {
+    return permanent({ code: 'disk_limit', message: 'the scene used more disk than a render may', ...where, ...traceback });
+  }
+  if (LATEX_MISSING.test(text)) {
+    // Not the scene's fault, but retrying cannot help: the renderer is missing part of its install.
+    return permanent({
+      code: 'latex_unavailable',
+      message: 'this renderer has no LaTeX installation; MathTex and Tex need latex and dvisvgm (npm run setup installs them)',
+      ...where,
+    });
+  }
+  if (LATEX_FAILED.test(text)) {
+    return permanent({
+      code: 'latex_error',
+      message: `LaTeX could not compile a Tex or MathTex string of the scene: ${failure.message}`,
+      ...where,
+      ...traceback,
+    });
+  }
+  const name = failure.exception ? `${failure.exception}: ` : '';
+  return permanent({ code: 'scene_error', message: `${name}${failure.message}`, ...where, ...traceback });
+}
+
+function classifyCrash(failure: Extract<RawRenderFailure, { reason: 'worker_crashed' }>, log: string): ClassifiedFailure {
+  if (failure.stage === 'startup') {
+    return { retryable: true, reason: `the render worker failed to start (exit ${failure.exitCode}, signal ${failure.signal})` };
+  }
+  if (DISK_FULL.test(log)) return permanent({ code: 'disk_limit', message: 'the scene used more disk than a render may' });
+  if (failure.signal === 'SIGKILL') {
+    return permanent({ code: 'memory_limit', message: 'the render process was killed, most likely for using too much memory' });
+  }
+  if (failure.signal === 'SIGXCPU') return permanent({ code: 'cpu_limit', message: 'the scene used more CPU time than a render may' });
+  if (failure.signal === 'SIGXFSZ') return permanent({ code: 'disk_limit', message: 'the scene wrote a file larger than a render may' });
+  const how = failure.signal ? `signal ${failure.signal}` : `exit status ${failure.exitCode}`;
+  return permanent({ code: 'process_crashed', message: `the render process ended without a result (${how})` });
+}

@@ -1,0 +1,101 @@
+import type { CreateRenderRequest } from '../contracts/render-request';
+import { TASK_PAYLOAD_VERSION } from '../contracts/task-payload';
+import { UnavailableError, ValidationError } from './errors';
+import type { JobRecord } from './job';
+import type { Clock } from './ports/clock';
+import type { IdGenerator } from './ports/id-generator';
+import type { JobStore } from './ports/job-store';
+import type { SceneInspector } from './ports/scene-inspector';
+import type { TaskQueue } from './ports/task-queue';
+import { renderTaskName } from './task-names';
+
+export interface SubmitLimits {
+  maxCodeBytes: number;
+  defaultTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+}
+
+export interface CreateRenderJobDeps {
+  jobStore: JobStore;
+  taskQueue: TaskQueue;
+  inspector: SceneInspector;
+  ids: IdGenerator;
+  clock: Clock;
+  limits: SubmitLimits;
+}
+
+// Cloud Tasks allows one HTTP delivery at most 30 minutes.
+const MAX_DISPATCH_DEADLINE_SECONDS = 1800;
+// Room beyond the scene's own time limit for starting, probing and uploading.
+const DISPATCH_MARGIN_SECONDS = 60;
+
+/** The time one delivery of a render task may take: the render's limit plus a margin, within Cloud Tasks' cap. */
+export function dispatchDeadlineSeconds(timeoutSeconds: number): number {
+  return Math.min(MAX_DISPATCH_DEADLINE_SECONDS, timeoutSeconds + DISPATCH_MARGIN_SECONDS);
+}
+
+/**
+ * Validates a render request against the code itself (it parses, its scenes exist), stores the job, and
+ * enqueues one render task per scene.
+ */
+export async function createRenderJob(
+  deps: CreateRenderJobDeps,
+  params: { owner: string; request: CreateRenderRequest },
+): Promise<JobRecord> {
+  const { request } = params;
+  const { limits } = deps;
+  const codeBytes = Buffer.byteLength(request.code, 'utf8');
+  if (codeBytes > limits.maxCodeBytes) {
+    throw new ValidationError('code_too_large', `the code is ${codeBytes} bytes; the limit is ${limits.maxCodeBytes}`, {
+      bytes: codeBytes,
+      limit: limits.maxCodeBytes,
+    });
+  }
+  const timeoutSeconds = request.timeoutSeconds ?? limits.defaultTimeoutSeconds;
+  if (timeoutSeconds > limits.maxTimeoutSeconds) {
+    throw new ValidationError('timeout_too_long', `timeoutSeconds may be at most ${limits.maxTimeoutSeconds}`, {
+      limit: limits.maxTimeoutSeconds,
+    });
+  }
+
+  const available = await deps.inspector.listScenes({ code: request.code });
+  if (available.length === 0) {
+    throw new ValidationError('no_scene', 'the code defines no Scene subclass (a class deriving from Scene) to render');
+  }
+  const scenes = request.scenes ? [...new Set(request.scenes)] : available;
+  const unknown = scenes.filter((name) => !available.includes(name));
+  if (unknown.length > 0) {
+    throw new ValidationError('unknown_scene', `no scene named ${unknown.join(', ')} in the code`, { unknown, available });
+  }
+
+  const now = deps.clock.now().toISOString();
+  const job: JobRecord = {
+    id: deps.ids.newId(),
+    owner: params.owner,
+    code: request.code,
+    quality: request.quality,
+    format: request.format,
+    timeoutSeconds,
+    metadata: request.metadata ?? {},
+    scenes: scenes.map((name) => ({ name, status: 'queued', progress: 0, attempts: 0, updatedAt: now })),
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.jobStore.createJob({ job });
+  try {
+    await deps.taskQueue.enqueue({
+      tasks: scenes.map((scene) => ({
+        name: renderTaskName(job.id, scene),
+        payload: { type: 'render-scene', version: TASK_PAYLOAD_VERSION, jobId: job.id, scene },
+        dispatchDeadlineSeconds: dispatchDeadlineSeconds(timeoutSeconds),
+      })),
+    });
+  } catch (error) {
+    // A job whose tasks were never queued would wait forever: take it back and let the caller retry.
+    await deps.jobStore.deleteJob({ id: job.id });
+    throw new UnavailableError('the render queue is unavailable; nothing was created, try again', {
+      cause: (error as Error).message,
+    });
+  }
+  return job;
+}

@@ -1,0 +1,43 @@
+/**
+ * The errors the domain raises. Each has a stable `code`; the API maps them to HTTP statuses in one place
+ * (src/api/middleware/error-handler.ts).
+ */
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is malformed or the scene code cannot be rendered as submitted. */
+export class ValidationError extends AppError {
+  constructor(
+    readonly code: string,
+    message: string,
+    details?: unknown,
+  ) {
+    super(message, details);
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'not_found';
+}
+
+/** The request conflicts with the resource's current state (e.g. a video of a scene that has not finished). */
+export class ConflictError extends AppError {
+  readonly code = 'conflict';
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly code = 'payload_too_large';
+}
+
+/** The service cannot take this work right now; the caller may retry. */
+export class UnavailableError extends AppError {
+  readonly code = 'unavailable';
+}

@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+
+export interface BlobInfo {
+  bytes: number;
+  contentType: string;
+}
+
+/**
+ * Where rendered files and logs live. Implementations: a directory on local disk (embedded) and Cloud Storage.
+ * Keys are `/`-separated paths that the service builds itself (never from raw user input).
+ */
+export interface BlobStore {
+  /** Copies a local file in. The source must be a regular file; a symlink is refused. */
+  putFile(params: { key: string; filePath: string; contentType: string }): Promise<BlobInfo>;
+  putText(params: { key: string; text: string; contentType: string }): Promise<void>;
+  stat(params: { key: string }): Promise<BlobInfo | null>;
+  /** Streams `[start, end]` (inclusive) or the whole blob. */
+  read(params: { key: string; start?: number; end?: number }): Promise<Readable>;
+  /**
+   * A URL a browser can fetch the blob from for `expiresInSeconds`, or null when the store has none
+   * (the embedded store: the API serves the bytes itself).
+   */
+  signedUrl(params: { key: string; expiresInSeconds: number }): Promise<string | null>;
+  deletePrefix(params: { prefix: string }): Promise<void>;
+}

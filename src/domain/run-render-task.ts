@@ -1,0 +1,144 @@
+import type { RenderError } from '../contracts/job';
+import type { RenderSceneTask } from '../contracts/task-payload';
+import type { Logger } from '../logging/logger';
+import { logKey, outputKey, sceneFilesPrefix } from './blob-keys';
+import { classifyRenderFailure } from './classify-render-failure';
+import type { BlobStore } from './ports/blob-store';
+import type { Clock } from './ports/clock';
+import type { JobStore } from './ports/job-store';
+import type { RenderAttempt, SceneRenderer } from './ports/scene-renderer';
+
+export interface RunRenderTaskDeps {
+  jobStore: JobStore;
+  blobStore: BlobStore;
+  renderer: SceneRenderer;
+  clock: Clock;
+  logger: Logger;
+  /** How often a live render records progress, renews its lease and checks for cancellation. */
+  heartbeatMs: number;
+  seed: number;
+}
+
+/** Thrown when a delivery should be retried by the queue (answered 5xx). */
+export class RetryableTaskError extends Error {}
+
+/**
+ * Handles one delivery of a render task. Deliveries are at least once, so this is idempotent: a scene that is
+ * already terminal is acknowledged without work, and one with a live lease elsewhere is left to its holder.
+ *
+ * Resolves when the task is done (answer 2xx); throws RetryableTaskError when it should be delivered again.
+ */
+export async function runRenderTask(
+  deps: RunRenderTaskDeps,
+  params: { task: RenderSceneTask; retryCount: number; maxAttempts: number; signal: AbortSignal },
+): Promise<void> {
+  const { jobId, scene } = params.task;
+  const log = deps.logger.child({ jobId, scene, retryCount: params.retryCount });
+  const leaseMs = Math.max(30_000, deps.heartbeatMs * 10);
+  const claim = await deps.jobStore.claimScene({ jobId, scene, leaseMs, now: deps.clock.now() });
+  if (!claim.claimed) {
+    if (claim.reason === 'leased') throw new RetryableTaskError('the scene is being rendered by another delivery');
+    log.info('render task skipped', { reason: claim.reason });
+    return;
+  }
+  const { job, leaseToken } = claim;
+  const stop = new AbortController();
+  const onDeliveryAbort = () => stop.abort(params.signal.reason);
+  params.signal.addEventListener('abort', onDeliveryAbort, { once: true });
+
+  let progress = 0;
+  let beating = false;
+  const heartbeat = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    deps.jobStore
+      .heartbeatScene({ jobId, scene, leaseToken, progress, leaseMs, now: deps.clock.now() })
+      .then((held) => held || stop.abort(new Error('lease lost: the scene was cancelled or taken over')))
+      .catch((error: Error) => log.warn('heartbeat failed', { error: error.message }))
+      .finally(() => (beating = false));
+  }, deps.heartbeatMs);
+
+  let attempt: RenderAttempt | undefined;
+  try {
+    attempt = await deps.renderer.render({
+      code: job.code,
+      scene,
+      quality: job.quality,
+      format: job.format,
+      timeoutSeconds: job.timeoutSeconds,
+      seed: deps.seed,
+      signal: stop.signal,
+      onProgress: (value) => (progress = value),
+    });
+    clearInterval(heartbeat);
+    const outcomeLog = log.child({ attempt: claim.attempt, renderSeconds: round(attempt.renderSeconds), animations: attempt.animations });
+
+    if (params.signal.aborted) {
+      // The delivery was abandoned (shutdown or dispatch deadline): give the scene back for the next delivery.
+      await deps.jobStore.releaseScene({ jobId, scene, leaseToken, now: deps.clock.now() });
+      throw new RetryableTaskError('the delivery was interrupted');
+    }
+    if (!attempt.ok && attempt.failure.reason === 'cancelled') {
+      outcomeLog.info('render outcome', { outcome: 'cancelled' });
+      return;
+    }
+
+    const logBlob = logKey(jobId, scene);
+    await deps.blobStore.putText({ key: logBlob, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
+
+    if (attempt.ok) {
+      const key = outputKey(jobId, scene, job.format);
+      const stored = await deps.blobStore.putFile({ key, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
+      const { filePath: _local, ...described } = attempt.file;
+      const recorded = await deps.jobStore.finishScene({
+        jobId,
+        scene,
+        leaseToken,
+        outcome: { status: 'succeeded', output: { ...described, bytes: stored.bytes, blobKey: key }, logKey: logBlob },
+        now: deps.clock.now(),
+      });
+      if (!recorded) {
+        // Cancelled or deleted while rendering: the files belong to no scene any more.
+        await deps.blobStore.deletePrefix({ prefix: sceneFilesPrefix(jobId, scene) });
+      }
+      outcomeLog.info('render outcome', { outcome: recorded ? 'succeeded' : 'discarded', bytes: stored.bytes });
+      return;
+    }
+
+    const classified = classifyRenderFailure(attempt.failure, attempt.log);
+    if (classified.retryable) {
+      const lastAttempt = params.retryCount + 1 >= params.maxAttempts;
+      if (lastAttempt) {
+        const error: RenderError = { code: 'internal_error', message: `the render failed on our side ${params.maxAttempts} times: ${classified.reason}` };
+        await deps.jobStore.failScene({ jobId, scene, error, now: deps.clock.now() });
+        outcomeLog.error('render outcome', { outcome: 'failed', code: error.code, reason: classified.reason });
+        return;
+      }
+      await deps.jobStore.releaseScene({ jobId, scene, leaseToken, now: deps.clock.now() });
+      outcomeLog.warn('render outcome', { outcome: 'retrying', reason: classified.reason });
+      throw new RetryableTaskError(classified.reason);
+    }
+    await deps.jobStore.finishScene({
+      jobId,
+      scene,
+      leaseToken,
+      outcome: { status: 'failed', error: classified.error, logKey: logBlob },
+      now: deps.clock.now(),
+    });
+    outcomeLog.info('render outcome', { outcome: 'failed', code: classified.error.code });
+  } catch (error) {
+    if (error instanceof RetryableTaskError) throw error;
+    // Our side broke (storage, job store): hand the scene back so the redelivery can claim it at once.
+    log.error('render task failed on our side', { error: (error as Error).message });
+    await deps.jobStore.releaseScene({ jobId, scene, leaseToken, now: deps.clock.now() }).catch(() => undefined);
+    throw new RetryableTaskError((error as Error).message);
+  } finally {
+    clearInterval(heartbeat);
+    params.signal.removeEventListener('abort', onDeliveryAbort);
+    await attempt?.dispose();
+  }
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}

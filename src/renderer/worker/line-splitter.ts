@@ -1,0 +1,29 @@
+/**
+ * Splits a byte stream into lines, refusing any line longer than `maxBytes` (an untrusted writer could
+ * otherwise grow one line without bound).
+ */
+export class LineSplitter {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onLine: (line: string) => void,
+    private readonly onOverflow: () => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let data = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    let newline = data.indexOf(0x0a);
+    while (newline !== -1) {
+      this.onLine(data.subarray(0, newline).toString('utf8'));
+      data = data.subarray(newline + 1);
+      newline = data.indexOf(0x0a);
+    }
+    if (data.length > this.maxBytes) {
+      this.buffered = Buffer.alloc(0);
+      this.onOverflow();
+      return;
+    }
+    this.buffered = Buffer.from(data);
+  }
+}

@@ -1,0 +1,30 @@
+import type { WorkerLaunch } from './worker-process';
+
+/**
+ * The plain launch of a Python worker: Python with an environment built from nothing, so no secret or setting
+ * of the service reaches scene code. HOME and the caches point into the worker's own directory.
+ */
+export function pythonLaunch(params: { python: string; pythonPath: string; workDir: string }): WorkerLaunch {
+  const { workDir } = params;
+  return {
+    command: params.python,
+    args: ['-m', 'manim_worker.render'],
+    cwd: workDir,
+    env: {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      PYTHONPATH: params.pythonPath,
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONUNBUFFERED: '1',
+      HOME: workDir,
+      XDG_CACHE_HOME: `${workDir}/.cache`,
+      MPLCONFIGDIR: `${workDir}/.cache/matplotlib`,
+      TMPDIR: workDir,
+      LANG: 'C.UTF-8',
+      // One thread per numeric library: the renderer is sized for one render per CPU budget.
+      OMP_NUM_THREADS: '1',
+      OPENBLAS_NUM_THREADS: '1',
+      MKL_NUM_THREADS: '1',
+      NUMEXPR_NUM_THREADS: '1',
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import {
+  MAX_WORKER_LINE_BYTES,
+  workerMessageSchema,
+  type WorkerJob,
+  type WorkerMessage,
+} from '../../contracts/worker-messages';
+import { CappedLog } from './capped-log';
+import { LineSplitter } from './line-splitter';
+
+/** How to start a worker: the command (possibly a sandbox launcher wrapping Python) and its whole environment. */
+export interface WorkerLaunch {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export type ReadyMessage = Extract<WorkerMessage, { type: 'ready' }>;
+
+/** How one job on a worker ended, as seen from outside the worker. */
+export type WorkerOutcome =
+  | { kind: 'result'; file: string }
+  | { kind: 'error'; error: Extract<WorkerMessage, { type: 'error' }> }
+  | { kind: 'timeout'; seconds: number }
+  | { kind: 'cancelled' }
+  | { kind: 'crashed'; stage: 'startup' | 'job'; exitCode: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'protocol_violation'; detail: string };
+
+const KILL_GRACE_MS = 1000;
+
+/**
+ * One Python worker process: started ahead of its job, told the job once it is ready, watched until it ends.
+ * Protocol lines arrive on fd 3 and are validated; stdout and stderr are the scene's output, captured into a
+ * capped log. A worker runs one job and is then killed with its whole process group; it is never reused.
+ */
+export class WorkerProcess {
+  readonly ready: Promise<ReadyMessage>;
+  private readonly child: ChildProcess;
+  private readonly log: CappedLog;
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private listener: ((message: WorkerMessage) => void) | undefined;
+  private violation: string | undefined;
+  private killed = false;
+
+  constructor(launch: WorkerLaunch, options: { logCapBytes: number; startupTimeoutMs: number }) {
+    this.log = new CappedLog(options.logCapBytes);
+    this.child = spawn(launch.command, launch.args, {
+      cwd: launch.cwd,
+      env: launch.env,
+      // fd 3 is the protocol channel; `detached` puts the worker in its own process group so the whole
+      // tree it starts can be killed at once.
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => resolve({ code, signal }));
+      this.child.once('error', () => resolve({ code: null, signal: null }));
+    });
+    const capture = (chunk: Buffer) => this.log.append(chunk);
+    this.child.stdout?.on('data', capture);
+    this.child.stderr?.on('data', capture);
+    (this.child.stdin as Writable).on('error', () => undefined); // a dead worker shows up as its exit
+
+    const splitter = new LineSplitter(
+      MAX_WORKER_LINE_BYTES,
+      (line) => this.onLine(line),
+      () => this.protocolViolation('a protocol line exceeded the size limit'),
+    );
+    (this.child.stdio[3] as Readable).on('data', (chunk: Buffer) => splitter.push(chunk));
+
+    this.ready = new Promise<ReadyMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`worker did not become ready within ${options.startupTimeoutMs} ms`));
+        void this.kill();
+      }, options.startupTimeoutMs);
+      this.listener = (message) => {
+        if (message.type !== 'ready') return this.protocolViolation(`expected ready, got ${message.type}`);
+        clearTimeout(timer);
+        this.listener = undefined;
+        resolve(message);
+      };
+      this.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`worker exited before it was ready (code ${code}, signal ${signal})`));
+      });
+    });
+    this.ready.catch(() => undefined); // observed by whoever takes the worker
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /**
+   * Sends the job and resolves with how it ended. `onMessage` sees plan and progress messages.
+   * The deadline and the signal both kill the whole process group.
+   */
+  async run(params: {
+    job: WorkerJob;
+    timeoutSeconds: number;
+    signal?: AbortSignal;
+    onMessage?: (message: WorkerMessage) => void;
+  }): Promise<WorkerOutcome> {
+    try {
+      await this.ready;
+    } catch {
+      const { code, signal } = await this.exited;
+      return { kind: 'crashed', stage: 'startup', exitCode: code, signal };
+    }
+    let final: WorkerOutcome | undefined;
+    let stop: ((outcome: WorkerOutcome) => void) | undefined;
+    const stopped = new Promise<WorkerOutcome>((resolve) => (stop = resolve));
+
+    this.listener = (message) => {
+      if (message.type === 'result') final ??= { kind: 'result', file: message.file };
+      else if (message.type === 'error') final ??= { kind: 'error', error: message };
+      else if (message.type === 'ready') this.protocolViolation('ready sent twice');
+      else params.onMessage?.(message);
+    };
+    const timer = setTimeout(() => stop?.({ kind: 'timeout', seconds: params.timeoutSeconds }), params.timeoutSeconds * 1000);
+    const onAbort = () => stop?.({ kind: 'cancelled' });
+    params.signal?.addEventListener('abort', onAbort, { once: true });
+    if (params.signal?.aborted) onAbort();
+
+    this.child.stdin?.end(`${JSON.stringify(params.job)}\n`);
+    const ended = this.exited.then(({ code, signal }): WorkerOutcome => {
+      if (this.violation) return { kind: 'protocol_violation', detail: this.violation };
+      if (final && code === 0) return final;
+      return { kind: 'crashed', stage: 'job', exitCode: code, signal };
+    });
+    try {
+      const outcome = await Promise.race([ended, stopped]);
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+      params.signal?.removeEventListener('abort', onAbort);
+      await this.kill();
+    }
+  }
+
+  /** The captured stdout and stderr so far. */
+  output(): { text: string; discardedBytes: number } {
+    return { text: this.log.toString(), discardedBytes: this.log.discardedBytes };
+  }
+
+  /** Kills the worker's whole process group: SIGTERM, then SIGKILL after a short grace. Safe to call twice. */
+  async kill(): Promise<void> {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    if (!this.killed) {
+      this.killed = true;
+      signalGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+      await this.exited;
+      clearTimeout(timer);
+      // Whatever the worker left behind in its group (forked children, stray threads) goes too.
+      signalGroup(pid, 'SIGKILL');
+    }
+    await this.exited;
+  }
+
+  private onLine(line: string): void {
+    if (this.violation) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      return this.protocolViolation('a protocol line was not JSON');
+    }
+    const parsed = workerMessageSchema.safeParse(json);
+    if (!parsed.success) return this.protocolViolation(`an invalid protocol message: ${parsed.error.issues[0]?.message}`);
+    this.listener?.(parsed.data);
+  }
+
+  private protocolViolation(detail: string): void {
+    this.violation ??= detail;
+    void this.kill();
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
