@@ -1,8 +1,8 @@
 /**
  * Three projects so each layer can run alone: `npm run test:unit`, `test:contract`, `test:integration`.
- * ts-jest only transpiles (isolatedModules); `npm test` type-checks the whole tree first with tsc.
+ * ts-jest only transpiles (isolatedModules in tsconfig); `npm test` type-checks the whole tree first with tsc.
  */
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {

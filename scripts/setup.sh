@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-MANIM_VERSION=$(cat python/manim-version.txt)
 VENV="${MANIM_VENV:-$ROOT/.venv}"
 
 # System libraries Manim links against, its encoder, the LaTeX subset MathTex needs, and the sandbox tool.
@@ -37,26 +36,34 @@ install_system_packages() {
     echo "setup: system packages present"
     return
   fi
-  echo "setup: installing system packages:" $missing
+  echo "setup: installing system packages: ${missing//$'\n'/ }"
   as_root apt-get update -q
   # shellcheck disable=SC2086 # one package per word
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends $missing
 }
 
 install_python_venv() {
+  # The venv is rebuilt whenever python/requirements.txt changes (its hash is kept inside the venv).
   local python=${PYTHON:-python3}
-  if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('manim') != '$MANIM_VERSION')" 2>/dev/null; then
-    echo "setup: manim $MANIM_VERSION present in $VENV"
+  local stamp="$VENV/.requirements.sha256"
+  local want
+  want=$(sha256sum python/requirements.txt | cut -d' ' -f1)
+  if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "setup: python venv present ($VENV)"
     return
   fi
-  echo "setup: creating $VENV with manim $MANIM_VERSION"
+  echo "setup: creating $VENV from python/requirements.txt"
+  rm -rf "$VENV"
   "$python" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -r python/requirements.txt
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r python/requirements.txt
+  "$VENV/bin/python" -c "import manim, cairo, manimpango" >/dev/null
+  printf '%s' "$want" >"$stamp"
 }
 
 install_node_modules() {
-  # npm ci wipes node_modules; skip it when the lock file has not changed since the last install.
+  # Installs exactly what package-lock.json records, and only when it changed since the last install.
+  # (Not `npm ci`: it rejects a lock that leaves out other platforms' optional binaries, which this one
+  # must, as the registry serves none of them here.)
   local stamp=node_modules/.package-lock.sha256
   local want
   want=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -64,12 +71,18 @@ install_node_modules() {
     echo "setup: node modules present"
     return
   fi
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  echo "setup: npm install (from package-lock.json)"
+  npm install --no-audit --no-fund --no-save
   printf '%s' "$want" >"$stamp"
+}
+
+install_emulators() {
+  # The Google Cloud emulators the gcp-mode tests and `npm run start:emulated` run against.
+  bash scripts/setup-emulators.sh
 }
 
 install_system_packages
 install_python_venv
 install_node_modules
+install_emulators
 echo "setup: done"

@@ -75,8 +75,9 @@ export class LocalTaskQueue implements TaskQueue {
   }
 
   /**
-   * Stops taking tasks, waits up to `graceMs` for deliveries in flight, then aborts the rest; those stay
-   * recorded as dispatching and are delivered again after the next start.
+   * Stops taking tasks, waits up to `graceMs` for deliveries in flight, then aborts the rest and waits for them
+   * to wind down (a handler is expected to honour its signal); those stay recorded as dispatching and are
+   * delivered again after the next start.
    */
   async stop(params: { graceMs: number } = { graceMs: 0 }): Promise<void> {
     this.stopping = true;
@@ -168,7 +169,9 @@ export class LocalTaskQueue implements TaskQueue {
     const log = this.params.logger.child({ task: task.name, retryCount: task.attempts });
     try {
       const payload = taskPayloadSchema.parse(JSON.parse(task.payload));
-      await abortable(this.deliver!(payload, { taskName: task.name, retryCount: task.attempts, signal }), signal);
+      await this.deliver!(payload, { taskName: task.name, retryCount: task.attempts, signal });
+      // Past its deadline an attempt counts as failed whatever it answered, as with Cloud Tasks.
+      if (signal.aborted) throw signal.reason;
       this.db.prepare("UPDATE tasks SET state = 'done', finished_at = ? WHERE name = ?").run(this.now(), task.name);
     } catch (error) {
       if (this.stopping && signal.aborted) return; // interrupted by shutdown: stays 'dispatching' for the next start
@@ -189,14 +192,4 @@ export class LocalTaskQueue implements TaskQueue {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
-}
-
-/** Settles when `work` does, or rejects as soon as `signal` aborts (the work itself is told through the signal). */
-function abortable(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -15,6 +15,12 @@ export class LineSplitter {
     let data = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
     let newline = data.indexOf(0x0a);
     while (newline !== -1) {
+      // A whole line can arrive in one chunk (or end in one): its length is checked here, not only while buffered.
+      if (newline > this.maxBytes) {
+        this.buffered = Buffer.alloc(0);
+        this.onOverflow();
+        return;
+      }
       this.onLine(data.subarray(0, newline).toString('utf8'));
       data = data.subarray(newline + 1);
       newline = data.indexOf(0x0a);
