@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from .limits import apply_job_limits
 from .protocol import emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
 
@@ -170,6 +171,7 @@ def main() -> None:
     )
 
     job = json.loads(sys.stdin.readline())
+    apply_job_limits(job["quality"])
     try:
         _run(job)
     except SceneNotFound as exc:

@@ -2,8 +2,10 @@ import express, { type Express } from 'express';
 import { NotFoundError } from '../domain/errors';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './middleware/error-handler';
-import { localPrincipal } from './principal';
+import { buildOpenApiDocument } from './openapi';
+import { authenticate } from './middleware/authenticate';
 import { healthRouter } from './routes/health';
+import { renderEventsRouter } from './routes/render-events';
 import { rendersRouter } from './routes/renders';
 import { sceneFilesRouter } from './routes/scene-files';
 
@@ -13,11 +15,16 @@ export function createApiApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(healthRouter(deps));
+  const openapi = buildOpenApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
   // JSON-escaped code can take up to six bytes per source byte; leave room for the other fields.
   app.use(express.json({ limit: deps.limits.maxCodeBytes * 6 + 64 * 1024, strict: true }));
-  app.use(localPrincipal());
+  app.use(authenticate({ auth: deps.auth, apiKeys: deps.apiKeys }));
   app.use(rendersRouter(deps));
   app.use(sceneFilesRouter(deps));
+  app.use(renderEventsRouter(deps));
   app.use((req, _res, next) => next(new NotFoundError(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

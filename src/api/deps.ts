@@ -6,6 +6,8 @@ import type { IdGenerator } from '../domain/ports/id-generator';
 import type { JobStore } from '../domain/ports/job-store';
 import type { SceneInspector } from '../domain/ports/scene-inspector';
 import type { TaskQueue } from '../domain/ports/task-queue';
+import type { ApiKeyStore } from '../domain/ports/api-key-store';
+import type { IngressAuth } from './middleware/authenticate';
 
 /** What a readiness check reports: ready or not, and why, per dependency. */
 export interface ReadinessReport {
@@ -26,4 +28,8 @@ export interface ApiDeps {
   readiness: () => Promise<ReadinessReport>;
   /** Lifetime of the signed URLs video downloads redirect to, where the blob store signs them. */
   signedUrlSeconds: number;
+  auth: IngressAuth;
+  /** Accepted API keys; absent when API keys are off. */
+  apiKeys?: ApiKeyStore;
+  submitsPerMinute: number;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_SANDBOX_MINIMUM, SANDBOX_LAYERS } from '../renderer/sandbox/sandbox-layers';
 
 /** The repository (or image) root: `src/config` and `dist/config` are both two levels below it. */
 export const APP_ROOT = path.resolve(__dirname, '..', '..');
@@ -13,7 +14,10 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const configSchema = z
   .object({
-    MODE: z.enum(['local']).default('local'),
+    /** `local`: everything in one process on embedded adapters. `gcp`: Firestore, Cloud Tasks, Cloud Storage. */
+    MODE: z.enum(['local', 'gcp']).default('local'),
+    /** Which service this process is. `all` (local mode only) is ingress and renderer together. */
+    ROLE: z.enum(['all', 'ingress', 'renderer']).optional(),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: int(0, 65535).default(8080),
     DATA_DIR: z.string().min(1).default('./.data'),
@@ -30,13 +34,107 @@ const configSchema = z
     MAX_OUTPUT_BYTES: int(1024, 16 * 1024 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
     RENDER_SEED: int(0, 2 ** 31 - 1).default(0),
     WARM_WORKER: booleanSetting.default(true),
+
+    // The render sandbox (src/renderer/sandbox/, SECURITY.md)
+    /** `bwrap`: every worker in a bubblewrap sandbox. `none`: no sandbox at all, loudly logged; local mode only. */
+    SANDBOX: z.enum(['bwrap', 'none']).default('bwrap'),
+    /** Layers that must be active or the renderer refuses to render; lowering it is for local development only. */
+    SANDBOX_MINIMUM: z
+      .string()
+      .default(DEFAULT_SANDBOX_MINIMUM.join(','))
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(SANDBOX_LAYERS))),
+    /** Host uid and gid scene code runs as (when the service runs as root). */
+    SANDBOX_UID: int(1, 2 ** 31 - 2).default(64000),
+    SANDBOX_MAX_PROCESSES: int(16, 1 << 20).default(64),
+    SANDBOX_CPU_SECONDS: int(1, 7 * 24 * 3600).default(1800),
+    /** Ceiling of each worker's address space; the worker lowers it to its quality's budget. */
+    SANDBOX_MAX_ADDRESS_SPACE_BYTES: int(256 * 1024 * 1024, 2 ** 40).default(6 * 1024 * 1024 * 1024),
+    SANDBOX_DISK_BYTES: int(1024 * 1024, 2 ** 40).default(4 * 1024 * 1024 * 1024),
+    SANDBOX_TMP_BYTES: int(1024 * 1024, 2 ** 36).default(256 * 1024 * 1024),
+    SANDBOX_OPEN_FILES: int(64, 1 << 20).default(1024),
+
+    // Callers of the public API
+    /** `none` (local mode on loopback only), `iam` (behind Cloud Run's invoker check), `verify` (we check tokens). */
+    AUTH_MODE: z.enum(['none', 'iam', 'verify']).optional(),
+    /** Who may call: emails and `@domain` / `domain:` entries, comma-separated (iam and verify modes). */
+    AUTH_ALLOWLIST: z.string().default(''),
+    /** The audience Google ID tokens must carry in verify mode: the ingress URL. */
+    AUTH_AUDIENCE: z.string().min(1).optional(),
+    /** Accept operator-issued API keys (`X-Api-Key`) besides ID tokens. */
+    API_KEYS: booleanSetting.default(true),
+    QUOTA_SUBMITS_PER_MINUTE: int(1, 1_000_000).default(120),
+    QUOTA_ACTIVE_SCENES: int(1, 100_000).default(50),
+
+    // gcp mode
+    GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
+    TASKS_LOCATION: z.string().min(1).optional(),
+    TASKS_QUEUE: z.string().min(1).default('manim-render'),
+    /** The renderer's base URL; Cloud Tasks posts each task to `${RENDERER_URL}/tasks`. */
+    RENDERER_URL: z.url().optional(),
+    /** The service account whose OIDC token Cloud Tasks attaches, and the only caller the renderer accepts. */
+    TASKS_INVOKER_SA: z.string().min(1).optional(),
+    /** Audience of those tokens; defaults to RENDERER_URL. */
+    RENDERER_AUDIENCE: z.string().min(1).optional(),
+    BUCKET: z.string().min(1).optional(),
+    FIRESTORE_DATABASE: z.string().min(1).default('(default)'),
+    JOB_RETENTION_DAYS: int(1, 3650).default(30),
+    /** Who issues the tokens the renderer accepts, and where its keys are: Google's, or an emulator's in tests. */
+    OIDC_ISSUER: z.string().min(1).default('https://accounts.google.com'),
+    OIDC_JWKS_URL: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
+    SIGNED_URL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
+    // Emulators (tests and `npm run start:emulated`); unset in production.
+    FIRESTORE_EMULATOR_HOST: z.string().min(1).optional(),
+    CLOUD_TASKS_EMULATOR_HOST: z.string().min(1).optional(),
+    GCS_API_ENDPOINT: z.url().optional(),
+    /** A service-account JSON key to sign URLs with where there is no IAM signBlob (the storage emulator). */
+    GCS_SIGNING_KEY_FILE: z.string().min(1).optional(),
   })
   .refine((c) => c.DEFAULT_TIMEOUT_SECONDS <= c.MAX_TIMEOUT_SECONDS, {
     message: 'DEFAULT_TIMEOUT_SECONDS must not exceed MAX_TIMEOUT_SECONDS',
     path: ['DEFAULT_TIMEOUT_SECONDS'],
+  })
+  .superRefine((c, ctx) => {
+    // The sandbox may be weakened only where no stranger's code arrives: local mode.
+    if (c.MODE === 'local') return;
+    if (c.SANDBOX !== 'bwrap') ctx.addIssue({ code: 'custom', path: ['SANDBOX'], message: 'gcp mode renders only in the sandbox: use bwrap' });
+    const lowered = DEFAULT_SANDBOX_MINIMUM.filter((layer) => !c.SANDBOX_MINIMUM.includes(layer));
+    if (lowered.length) ctx.addIssue({ code: 'custom', path: ['SANDBOX_MINIMUM'], message: `gcp mode requires the sandbox layers ${lowered.join(', ')}` });
+  })
+  .superRefine((c, ctx) => {
+    const require = (key: keyof typeof c, why: string) => {
+      if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required ${why}` });
+    };
+    const loopback = ['127.0.0.1', '::1', 'localhost'].includes(c.HOST);
+    const authMode = c.AUTH_MODE ?? (c.MODE === 'local' ? 'none' : 'iam');
+    if (authMode === 'none' && (c.MODE !== 'local' || !loopback)) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'none is allowed only in local mode bound to loopback (HOST=127.0.0.1)' });
+    }
+    if (authMode === 'verify' && !c.AUTH_AUDIENCE) require('AUTH_AUDIENCE', 'when AUTH_MODE is verify');
+    if (c.MODE === 'local') {
+      if (c.ROLE && c.ROLE !== 'all') ctx.addIssue({ code: 'custom', path: ['ROLE'], message: 'local mode runs every role in one process: use all or leave it unset' });
+      return;
+    }
+    if (!c.ROLE || c.ROLE === 'all') {
+      ctx.addIssue({ code: 'custom', path: ['ROLE'], message: 'gcp mode runs ingress and renderer as separate services: set ingress or renderer' });
+    }
+    require('GOOGLE_CLOUD_PROJECT', 'in gcp mode');
+    require('BUCKET', 'in gcp mode');
+    require('TASKS_INVOKER_SA', 'in gcp mode (ingress: the token Cloud Tasks attaches; renderer: the only accepted caller)');
+    if (c.ROLE === 'ingress') {
+      require('TASKS_LOCATION', 'for the ingress');
+      require('RENDERER_URL', 'for the ingress');
+    }
+    if (c.ROLE === 'renderer' && !c.RENDERER_AUDIENCE && !c.RENDERER_URL) {
+      ctx.addIssue({ code: 'custom', path: ['RENDERER_AUDIENCE'], message: 'the renderer needs RENDERER_AUDIENCE (or RENDERER_URL) to check tokens against' });
+    }
   });
 
-export type Config = z.infer<typeof configSchema>;
+type ParsedConfig = z.infer<typeof configSchema>;
+export type Config = Omit<ParsedConfig, 'ROLE' | 'AUTH_MODE'> & {
+  ROLE: 'all' | 'ingress' | 'renderer';
+  AUTH_MODE: 'none' | 'iam' | 'verify';
+};
 
 export class ConfigError extends Error {}
 
@@ -45,10 +143,19 @@ export class ConfigError extends Error {}
  * nothing else in the service reads `process.env`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // An empty variable means unset (so `PORT=` is the default, not port 0).
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(set);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+  const data = parsed.data;
+  return {
+    ...data,
+    ROLE: data.ROLE ?? 'all',
+    AUTH_MODE: data.AUTH_MODE ?? (data.MODE === 'local' ? 'none' : 'iam'),
+    DATA_DIR: path.resolve(data.DATA_DIR),
+    RENDERER_AUDIENCE: data.RENDERER_AUDIENCE ?? data.RENDERER_URL,
+  };
 }

@@ -1,6 +1,6 @@
 import type { CreateRenderRequest } from '../contracts/render-request';
 import { TASK_PAYLOAD_VERSION } from '../contracts/task-payload';
-import { UnavailableError, ValidationError } from './errors';
+import { QuotaExceededError, UnavailableError, ValidationError } from './errors';
 import type { JobRecord } from './job';
 import type { Clock } from './ports/clock';
 import type { IdGenerator } from './ports/id-generator';
@@ -11,6 +11,8 @@ import { renderTaskName } from './task-names';
 
 export interface SubmitLimits {
   maxCodeBytes: number;
+  /** Scenes one principal may have queued or rendering at once. */
+  maxActiveScenes: number;
   defaultTimeoutSeconds: number;
   maxTimeoutSeconds: number;
 }
@@ -66,6 +68,15 @@ export async function createRenderJob(
   const unknown = scenes.filter((name) => !available.includes(name));
   if (unknown.length > 0) {
     throw new ValidationError('unknown_scene', `no scene named ${unknown.join(', ')} in the code`, { unknown, available });
+  }
+
+  const active = await deps.jobStore.countActiveScenes({ owner: params.owner });
+  if (active + scenes.length > limits.maxActiveScenes) {
+    throw new QuotaExceededError(
+      `${active} scenes are already queued or rendering for you; the limit is ${limits.maxActiveScenes}`,
+      30,
+      { active, limit: limits.maxActiveScenes },
+    );
   }
 
   const now = deps.clock.now().toISOString();

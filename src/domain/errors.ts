@@ -41,3 +41,25 @@ export class PayloadTooLargeError extends AppError {
 export class UnavailableError extends AppError {
   readonly code = 'unavailable';
 }
+
+/** No usable credentials (401). */
+export class UnauthenticatedError extends AppError {
+  readonly code = 'unauthenticated';
+}
+
+/** Valid credentials of a caller that may not do this (403). */
+export class ForbiddenError extends AppError {
+  readonly code = 'forbidden';
+}
+
+/** The caller is over a quota (429); `retryAfterSeconds` goes out as Retry-After. */
+export class QuotaExceededError extends AppError {
+  readonly code = 'quota_exceeded';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details?: unknown,
+  ) {
+    super(message, details);
+  }
+}

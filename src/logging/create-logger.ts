@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { cloudLoggingTransport } from './cloud-logging-transport';
 import type { Logger } from './logger';
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
@@ -13,18 +14,24 @@ function wrap(target: winston.Logger): Logger {
   };
 }
 
-/** The one winston logger of a process, as a `Logger`. Human-readable lines on a terminal, JSON otherwise. */
-export function createLogger(params: { level: LogLevel; json?: boolean }): Logger {
-  const json = params.json ?? !process.stdout.isTTY;
-  const format = json
+function consoleFormat(json: boolean): winston.Logform.Format {
+  return json
     ? winston.format.combine(winston.format.timestamp(), winston.format.json())
     : winston.format.combine(winston.format.colorize(), winston.format.simple());
-  return wrap(
-    winston.createLogger({
-      level: params.level === 'silent' ? 'error' : params.level,
-      silent: params.level === 'silent',
-      format,
-      transports: [new winston.transports.Console()],
-    }),
-  );
+}
+
+/**
+ * The one winston logger of a process, as a `Logger`.
+ * - `gcp` (Cloud Run): Cloud Logging's structured JSON on stdout, with severity, and the trace of the request when a
+ *   child logger carries `logging.googleapis.com/trace` (see `requestLogger`). `projectId` is the project traces
+ *   belong to.
+ * - otherwise: human-readable lines on a terminal, plain JSON lines when piped (`json` overrides).
+ */
+export function createLogger(params: { level: LogLevel; json?: boolean; gcp?: { projectId: string } }): Logger {
+  const silent = params.level === 'silent';
+  const level = silent ? 'error' : params.level;
+  const transport = params.gcp
+    ? cloudLoggingTransport({ projectId: params.gcp.projectId, level })
+    : new winston.transports.Console({ format: consoleFormat(params.json ?? !process.stdout.isTTY) });
+  return wrap(winston.createLogger({ level, silent, transports: [transport] }));
 }

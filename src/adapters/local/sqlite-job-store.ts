@@ -98,6 +98,8 @@ export class SqliteJobStore implements JobStore {
       const decision = claimTransition(scene, { token, leaseMs: params.leaseMs, now: params.now });
       if ('refused' in decision) return { claimed: false, reason: decision.refused };
       this.writeScene(params.jobId, decision.scene);
+      // The job turns `rendering` with its first claim: keep the listed status in step, as every other change does.
+      this.refreshJob(params.jobId, params.now);
       const job = this.readJob(params.jobId);
       if (!job) return { claimed: false, reason: 'missing' };
       return { claimed: true, leaseToken: token, attempt: decision.scene.attempts, job };
@@ -142,6 +144,17 @@ export class SqliteJobStore implements JobStore {
   async deleteJob({ id }: { id: string }): Promise<boolean> {
     const result = this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
     return Number(result.changes) > 0;
+  }
+
+  async countActiveScenes({ owner }: { owner: string }): Promise<number> {
+    const row = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM scenes JOIN jobs ON jobs.id = scenes.job_id
+         WHERE jobs.owner = ? AND jobs.status IN ('queued', 'rendering')
+           AND json_extract(scenes.record, '$.status') IN ('queued', 'rendering')`,
+      )
+      .get(owner) as { n: number };
+    return Number(row.n);
   }
 
   private updateScene(jobId: string, name: string, change: (scene: SceneRecord) => SceneRecord | null): boolean {

@@ -4,8 +4,11 @@ import type { ErrorBody } from '../../contracts/error-body';
 import {
   AppError,
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  QuotaExceededError,
+  UnauthenticatedError,
   UnavailableError,
   ValidationError,
 } from '../../domain/errors';
@@ -13,6 +16,9 @@ import type { Logger } from '../../logging/logger';
 
 const STATUS_BY_ERROR: Array<[new (...args: never[]) => AppError, number]> = [
   [ValidationError, 400],
+  [UnauthenticatedError, 401],
+  [ForbiddenError, 403],
+  [QuotaExceededError, 429],
   [NotFoundError, 404],
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
@@ -46,6 +52,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (error instanceof AppError) {
       const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
+      if (error instanceof QuotaExceededError) res.set('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof UnauthenticatedError) res.set('WWW-Authenticate', 'Bearer');
       res.status(status).json(body(error.code, error.message, error.details));
       return;
     }

@@ -9,6 +9,7 @@ import { getOwnedJob } from '../../domain/get-owned-job';
 import type { ApiDeps } from '../deps';
 import { toJobView } from '../job-view';
 import { route } from '../middleware/route';
+import { submitRateLimit } from '../middleware/submit-rate-limit';
 import { principalOf } from '../principal';
 
 export const jobIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 'not a job id') });
@@ -19,6 +20,7 @@ export function rendersRouter(deps: ApiDeps): Router {
 
   router.post(
     '/v1/renders',
+    submitRateLimit({ perMinute: deps.submitsPerMinute }),
     route({ body: createRenderRequestSchema }, async ({ body, res }) => {
       const job = await createRenderJob(deps, { owner: principalOf(res), request: body });
       return { status: 202, json: toJobView(job), headers: { Location: `/v1/renders/${job.id}` } };

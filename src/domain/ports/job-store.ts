@@ -63,4 +63,6 @@ export interface JobStore {
   cancelJob(params: { id: string; now: Date }): Promise<JobRecord | null>;
   /** Returns false if there was no such job. */
   deleteJob(params: { id: string }): Promise<boolean>;
+  /** Scenes of `owner` that are queued or rendering: what the concurrency quota counts. */
+  countActiveScenes(params: { owner: string }): Promise<number>;
 }

@@ -29,6 +29,11 @@ export type WorkerOutcome =
   | { kind: 'protocol_violation'; detail: string };
 
 const KILL_GRACE_MS = 1000;
+const PROTOCOL_DRAIN_MS = 1000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /**
  * One Python worker process: started ahead of its job, told the job once it is ready, watched until it ends.
@@ -40,6 +45,8 @@ export class WorkerProcess {
   private readonly child: ChildProcess;
   private readonly log: CappedLog;
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Settles when the protocol channel has been read to its end (it can trail the exit event). */
+  private readonly protocolDrained: Promise<void>;
   private listener: ((message: WorkerMessage) => void) | undefined;
   private violation: string | undefined;
   private killed = false;
@@ -68,7 +75,13 @@ export class WorkerProcess {
       (line) => this.onLine(line),
       () => this.protocolViolation('a protocol line exceeded the size limit'),
     );
-    (this.child.stdio[3] as Readable).on('data', (chunk: Buffer) => splitter.push(chunk));
+    const protocol = this.child.stdio[3] as Readable;
+    protocol.on('data', (chunk: Buffer) => splitter.push(chunk));
+    this.protocolDrained = new Promise((resolve) => {
+      protocol.once('end', resolve);
+      protocol.once('close', resolve);
+      protocol.once('error', () => resolve());
+    });
 
     this.ready = new Promise<ReadyMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -124,8 +137,11 @@ export class WorkerProcess {
     params.signal?.addEventListener('abort', onAbort, { once: true });
     if (params.signal?.aborted) onAbort();
 
-    this.child.stdin?.end(`${JSON.stringify(params.job)}\n`);
-    const ended = this.exited.then(({ code, signal }): WorkerOutcome => {
+    if (!params.signal?.aborted) this.child.stdin?.end(`${JSON.stringify(params.job)}\n`);
+    const ended = this.exited.then(async ({ code, signal }): Promise<WorkerOutcome> => {
+      // Node may report the exit before the last protocol lines are read; a grandchild holding the pipe open
+      // must not delay the outcome for long, though.
+      await Promise.race([this.protocolDrained, delay(PROTOCOL_DRAIN_MS)]);
       if (this.violation) return { kind: 'protocol_violation', detail: this.violation };
       if (final && code === 0) return final;
       return { kind: 'crashed', stage: 'job', exitCode: code, signal };

@@ -1,0 +1,73 @@
+"""The user namespace a sandbox runs in when the service runs as root.
+
+bubblewrap started by root maps the sandbox's uid to host root, and the kernel exempts host root from
+RLIMIT_NPROC; bubblewrap started by an unprivileged uid cannot reach bind sources under directories only root may
+enter (a pyenv Python under /root, a DATA_DIR created 0700). So root prepares the namespace instead:
+
+- a helper switches to the sandbox uid and unshares a user namespace, which that uid then owns;
+- root writes its maps: the sandbox uid to itself, and 0 to 0, so that bubblewrap (running as the sandbox uid,
+  with full capabilities inside the namespace it owns, and only there) may read root-owned directories while it
+  builds the sandbox; after that it drops every capability and nothing in the sandbox can become uid 0 again
+  (no capabilities, no_new_privs, every mount nosuid);
+- the helper sets the namespace's own user-namespace limit to 0, so nothing inside can create another one
+  (bubblewrap's --assert-userns-disabled checks it before running the worker);
+- bubblewrap joins it with `--userns FD`.
+
+Processes of the sandbox are then the sandbox uid on the host too: RLIMIT_NPROC holds, counted per namespace.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+CLONE_NEWUSER = 0x10000000
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def create_user_namespace(uid: int, gid: int) -> int:
+    """Returns an fd of a new user namespace owned by `uid`, mapping uid/gid and 0 to themselves."""
+    if uid == 0 or gid == 0:
+        raise ValueError("the sandbox uid and gid must not be 0")
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the helper
+        code = 1
+        try:
+            os.close(ready_r)
+            os.close(go_w)
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            if _libc.unshare(CLONE_NEWUSER) != 0:
+                os.write(ready_w, b"E" + str(ctypes.get_errno()).encode())
+                os._exit(1)
+            os.write(ready_w, b"R")
+            if os.read(go_r, 1) == b"G":
+                with open("/proc/sys/user/max_user_namespaces", "w") as f:
+                    f.write("0")
+                code = 0
+        finally:
+            os._exit(code)
+    os.close(ready_w)
+    os.close(go_r)
+    try:
+        answer = os.read(ready_r, 16)
+        if answer != b"R":
+            raise OSError(f"could not create a user namespace as uid {uid} ({answer.decode(errors='replace')})")
+        with open(f"/proc/{pid}/uid_map", "w") as f:
+            f.write(f"0 0 1\n{uid} {uid} 1\n")
+        with open(f"/proc/{pid}/gid_map", "w") as f:
+            f.write(f"0 0 1\n{gid} {gid} 1\n")
+        fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+        os.write(go_w, b"G")
+    finally:
+        os.close(ready_r)
+        os.close(go_w)
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        os.close(fd)
+        raise OSError("could not disable nested user namespaces in the sandbox's namespace")
+    return fd

@@ -1,0 +1,73 @@
+import path from 'node:path';
+import type { ApiDeps, ReadinessReport } from '../api/deps';
+import type { Config } from '../config/config';
+import { systemClock } from '../domain/ports/clock';
+import type { BlobStore } from '../domain/ports/blob-store';
+import type { JobStore } from '../domain/ports/job-store';
+import type { TaskQueue } from '../domain/ports/task-queue';
+import type { Logger } from '../logging/logger';
+import { PythonSceneInspector } from './python/python-scene-inspector';
+import { timeOrderedIds } from './time-ordered-ids';
+import { APP_ROOT } from '../config/config';
+import type { ApiKeyStore } from '../domain/ports/api-key-store';
+import type { IngressAuth } from '../api/middleware/authenticate';
+import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
+import { parseAllowlist } from '../auth/principal-allowlist';
+
+/** The public API's dependencies in either mode, around the stores and queue the mode provides. */
+export function composeApi(
+  config: Config,
+  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore },
+  logger: Logger,
+  readiness: () => Promise<ReadinessReport>,
+): { api: ApiDeps; close(): void } {
+  const inspector = new PythonSceneInspector({ python: config.PYTHON, pythonPath: path.join(APP_ROOT, 'python') });
+  const { apiKeys, ...stores } = ports;
+  return {
+    api: {
+      ...stores,
+      auth: ingressAuth(config),
+      ...(config.API_KEYS && { apiKeys }),
+      submitsPerMinute: config.QUOTA_SUBMITS_PER_MINUTE,
+      inspector,
+      ids: timeOrderedIds(),
+      clock: systemClock,
+      logger,
+      limits: {
+        maxCodeBytes: config.MAX_CODE_BYTES,
+        maxActiveScenes: config.QUOTA_ACTIVE_SCENES,
+        defaultTimeoutSeconds: config.DEFAULT_TIMEOUT_SECONDS,
+        maxTimeoutSeconds: config.MAX_TIMEOUT_SECONDS,
+      },
+      readiness,
+      signedUrlSeconds: config.SIGNED_URL_SECONDS,
+    },
+    close: () => inspector.close(),
+  };
+}
+
+/** Folds named checks into a readiness report: ready when every check is. */
+export function readinessOf(checks: Record<string, { ok: boolean; detail?: string }>): ReadinessReport {
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
+}
+
+/** How the ingress authenticates callers, from AUTH_MODE and its settings. */
+function ingressAuth(config: Config): IngressAuth {
+  const isAllowed = parseAllowlist(config.AUTH_ALLOWLIST);
+  switch (config.AUTH_MODE) {
+    case 'none':
+      return { mode: 'none' };
+    case 'iam':
+      return { mode: 'iam', isAllowed };
+    case 'verify':
+      return {
+        mode: 'verify',
+        verifier: new IdTokenVerifier({
+          issuers: config.OIDC_ISSUER === GOOGLE_ISSUERS[0] ? GOOGLE_ISSUERS : [config.OIDC_ISSUER],
+          jwksUrl: config.OIDC_JWKS_URL,
+          audience: config.AUTH_AUDIENCE ?? '',
+          isAllowed: (identity) => isAllowed(identity.email),
+        }),
+      };
+  }
+}

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import type { Config } from '../config/config';
+import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
+import type { Logger } from '../logging/logger';
+import { composeApi, readinessOf } from './compose-api';
+import { composeRenderer } from './compose-renderer';
+import type { ComposedService } from './composed-service';
+import { CloudTasksQueue } from './google/cloud-tasks-queue';
+import { FirestoreApiKeyStore } from './google/firestore-api-key-store';
+import { FirestoreJobStore } from './google/firestore-job-store';
+import { GcsBlobStore } from './google/gcs-blob-store';
+
+/** Settings config validation guarantees in gcp mode; read through this so a missing one is a clear error. */
+function required<K extends keyof Config>(config: Config, key: K): NonNullable<Config[K]> {
+  const value = config[key];
+  if (value === undefined || value === null) throw new Error(`${String(key)} is required in gcp mode`);
+  return value as NonNullable<Config[K]>;
+}
+
+function signingCredentials(config: Config): { client_email: string; private_key: string } | undefined {
+  if (!config.GCS_SIGNING_KEY_FILE) return undefined;
+  const key = JSON.parse(fs.readFileSync(config.GCS_SIGNING_KEY_FILE, 'utf8')) as { client_email: string; private_key: string };
+  return { client_email: key.client_email, private_key: key.private_key };
+}
+
+/**
+ * gcp mode: one role per process. The ingress stores jobs in Firestore and enqueues Cloud Tasks that post to the
+ * renderer; the renderer verifies each task's OIDC token, renders, uploads to Cloud Storage and records the
+ * outcome in Firestore.
+ */
+export function composeGcp(config: Config, logger: Logger): ComposedService {
+  const projectId = required(config, 'GOOGLE_CLOUD_PROJECT');
+  const jobStore = new FirestoreJobStore({
+    projectId,
+    databaseId: config.FIRESTORE_DATABASE,
+    emulatorHost: config.FIRESTORE_EMULATOR_HOST,
+    retentionDays: config.JOB_RETENTION_DAYS,
+  });
+  const blobStore = new GcsBlobStore({
+    projectId,
+    bucket: required(config, 'BUCKET'),
+    apiEndpoint: config.GCS_API_ENDPOINT,
+    credentials: signingCredentials(config),
+  });
+
+  if (config.ROLE === 'renderer') {
+    const renderer = composeRenderer(config, { jobStore, blobStore }, logger, { heartbeatMs: 2000 });
+    const invoker = required(config, 'TASKS_INVOKER_SA').toLowerCase();
+    const verifier = new IdTokenVerifier({
+      issuers: config.OIDC_ISSUER === GOOGLE_ISSUERS[0] ? GOOGLE_ISSUERS : [config.OIDC_ISSUER],
+      jwksUrl: config.OIDC_JWKS_URL,
+      audience: required(config, 'RENDERER_AUDIENCE'),
+      isAllowed: (identity) => identity.email === invoker,
+    });
+    return {
+      renderer: {
+        renderDeps: renderer.renderDeps,
+        verifier,
+        maxAttempts: config.TASK_MAX_ATTEMPTS,
+        readiness: async () => readinessOf(await renderer.checks()),
+        logger,
+      },
+      start: () => renderer.start(),
+      stop: () => renderer.stop(),
+    };
+  }
+
+  const rendererUrl = required(config, 'RENDERER_URL');
+  const taskQueue = new CloudTasksQueue({
+    projectId,
+    location: required(config, 'TASKS_LOCATION'),
+    queue: config.TASKS_QUEUE,
+    targetUrl: new URL('/tasks', rendererUrl).toString(),
+    serviceAccountEmail: required(config, 'TASKS_INVOKER_SA'),
+    audience: required(config, 'RENDERER_AUDIENCE'),
+    emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST,
+  });
+  const apiKeys = new FirestoreApiKeyStore({ projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST });
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys }, logger, async () => readinessOf({ config: { ok: true } }));
+  return {
+    api: api.api,
+    start: () => undefined,
+    async stop() {
+      api.close();
+    },
+  };
+}

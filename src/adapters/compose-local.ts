@@ -1,0 +1,52 @@
+import path from 'node:path';
+import type { Config } from '../config/config';
+import type { Logger } from '../logging/logger';
+import { handleTask } from '../renderer/handle-task';
+import { composeApi, readinessOf } from './compose-api';
+import { composeRenderer } from './compose-renderer';
+import type { ComposedService } from './composed-service';
+import { FileBlobStore } from './local/file-blob-store';
+import { LocalTaskQueue } from './local/local-task-queue';
+import { SqliteApiKeyStore } from './local/sqlite-api-key-store';
+import { SqliteJobStore } from './local/sqlite-job-store';
+
+/**
+ * Local mode: ingress and renderer in one process on the embedded adapters (SQLite job store, in-process task
+ * queue delivering straight to the render use case, files under DATA_DIR).
+ */
+export function composeLocal(config: Config, logger: Logger): ComposedService {
+  const jobStore = new SqliteJobStore({ filePath: path.join(config.DATA_DIR, 'jobs.sqlite') });
+  const blobStore = new FileBlobStore({ rootDir: path.join(config.DATA_DIR, 'blobs') });
+  const retry = {
+    maxAttempts: config.TASK_MAX_ATTEMPTS,
+    minBackoffMs: config.TASK_MIN_BACKOFF_MS,
+    maxBackoffMs: config.TASK_MAX_BACKOFF_MS,
+  };
+  const taskQueue = new LocalTaskQueue({
+    filePath: path.join(config.DATA_DIR, 'tasks.sqlite'),
+    concurrency: config.RENDER_CONCURRENCY,
+    retry,
+    logger: logger.child({ component: 'task-queue' }),
+  });
+  const renderer = composeRenderer(config, { jobStore, blobStore }, logger, { heartbeatMs: 1000 });
+  const apiKeys = new SqliteApiKeyStore({ filePath: path.join(config.DATA_DIR, 'api-keys.sqlite') });
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys }, logger, async () => readinessOf(await renderer.checks()));
+
+  return {
+    api: api.api,
+    start() {
+      renderer.start();
+      taskQueue.start((payload, delivery) =>
+        handleTask(renderer.renderDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts }),
+      );
+    },
+    async stop({ graceMs }) {
+      await taskQueue.stop({ graceMs });
+      await renderer.stop();
+      api.close();
+      taskQueue.close();
+      jobStore.close();
+      apiKeys.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { APP_ROOT, type Config } from '../config/config';
+import { systemClock } from '../domain/ports/clock';
+import type { BlobStore } from '../domain/ports/blob-store';
+import type { JobStore } from '../domain/ports/job-store';
+import type { RunRenderTaskDeps } from '../domain/run-render-task';
+import type { Logger } from '../logging/logger';
+import { ManimSceneRenderer } from '../renderer/manim-scene-renderer';
+import { createRenderSandbox } from '../renderer/sandbox/create-render-sandbox';
+import { pythonLaunch } from '../renderer/worker/python-launch';
+import { WarmWorkerPool } from '../renderer/worker/warm-worker-pool';
+
+export const PYTHON_PATH = path.join(APP_ROOT, 'python');
+
+export interface ComposedRenderer {
+  renderDeps: RunRenderTaskDeps;
+  /** Readiness checks of the render side. */
+  checks(): Promise<Record<string, { ok: boolean; detail?: string }>>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** The render side of the service in either mode: worker pool, scene renderer, and the render use case's deps. */
+export function composeRenderer(
+  config: Config,
+  stores: { jobStore: JobStore; blobStore: BlobStore },
+  logger: Logger,
+  options: { heartbeatMs: number },
+): ComposedRenderer {
+  const workRoot = path.join(config.DATA_DIR, 'work');
+  // Render directories left by a process that died are of no use to anyone.
+  fs.rmSync(workRoot, { recursive: true, force: true });
+  // Probed once, here: which sandbox layers this host supports; without the required ones nothing renders.
+  const sandbox = createRenderSandbox({ config, pythonPath: PYTHON_PATH, workRoot, logger });
+  const pool = new WarmWorkerPool({
+    workRoot,
+    makeLaunch: (workDir) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir })),
+    keepWarm: config.WARM_WORKER,
+    logCapBytes: config.MAX_LOG_BYTES,
+    startupTimeoutMs: 60_000,
+    logger,
+  });
+  const renderer = new ManimSceneRenderer({ pool, maxOutputBytes: config.MAX_OUTPUT_BYTES });
+  return {
+    renderDeps: {
+      ...stores,
+      renderer,
+      clock: systemClock,
+      logger: logger.child({ component: 'renderer' }),
+      heartbeatMs: options.heartbeatMs,
+      seed: config.RENDER_SEED,
+    },
+    async checks() {
+      const python = fs.existsSync(config.PYTHON);
+      return { python: { ok: python, ...(python ? {} : { detail: `${config.PYTHON} is missing: run npm run setup` }) }, ...sandbox.checks() };
+    },
+    start() {
+      if (sandbox.ready) pool.warmUp();
+    },
+    stop: () => pool.close(),
+  };
+}

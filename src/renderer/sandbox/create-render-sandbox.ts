@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { APP_ROOT, type Config } from '../../config/config';
+import type { Logger } from '../../logging/logger';
+import type { WorkerLaunch } from '../worker/worker-process';
+import { probeSandbox } from './probe-sandbox';
+import { pythonInstallDirs } from './python-install-dirs';
+import { sandboxLaunch, type SandboxHost } from './sandbox-launch';
+import { DEFAULT_SANDBOX_MINIMUM, SANDBOX_LAYERS, missingLayers, type SandboxLayer, type SandboxReport } from './sandbox-layers';
+import { sandboxSettings } from './sandbox-settings';
+import { sandboxView } from './sandbox-view';
+
+const BWRAP_CANDIDATES = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'];
+
+/** The render sandbox as the renderer uses it: wraps worker launches, and says whether it may render at all. */
+export interface RenderSandbox {
+  /** The sandboxed launch of a worker. Throws when the sandbox refused to start (fail closed). */
+  wrap(launch: WorkerLaunch): WorkerLaunch;
+  /** Whether the renderer may render: the configured minimum of layers is active (or the sandbox is off). */
+  readonly ready: boolean;
+  /** Readiness checks: `sandbox` and one `sandbox.<layer>` per layer, with what the probe observed. */
+  checks(): Record<string, { ok: boolean; detail?: string }>;
+}
+
+/**
+ * Probes the sandbox on this host once, at start, logs which layers are active, and fails closed: when a layer
+ * of SANDBOX_MINIMUM is missing, every launch throws, readiness fails, and the renderer renders nothing.
+ * SANDBOX=none (local mode only) turns the sandbox off, loudly.
+ */
+export function createRenderSandbox(params: { config: Config; pythonPath: string; workRoot: string; logger: Logger }): RenderSandbox {
+  const { config, logger } = params;
+  const log = logger.child({ component: 'render-sandbox' });
+  const minimum = config.SANDBOX_MINIMUM as readonly SandboxLayer[];
+
+  if (config.SANDBOX === 'none') {
+    log.warn(
+      'RENDER SANDBOX OFF (SANDBOX=none): scene code runs unconfined, with the access of this service; local development only',
+    );
+    return {
+      wrap: (launch) => launch,
+      ready: true,
+      checks: () => ({ sandbox: { ok: true, detail: 'off (SANDBOX=none): local development only' } }),
+    };
+  }
+  const lowered = DEFAULT_SANDBOX_MINIMUM.filter((layer) => !minimum.includes(layer));
+  if (lowered.length) {
+    log.warn('RENDER SANDBOX MINIMUM LOWERED: scene code may run without these layers; local development only', { notRequired: lowered });
+  }
+
+  const settings = sandboxSettings(config);
+  let host: SandboxHost | undefined;
+  let report: SandboxReport;
+  try {
+    const bwrap = BWRAP_CANDIDATES.find((candidate) => fs.existsSync(candidate));
+    if (!bwrap) throw new Error('bubblewrap (bwrap) is not installed');
+    host = {
+      supervisorPython: config.PYTHON,
+      pythonPath: params.pythonPath,
+      bwrap,
+      view: sandboxView({ pythonDirs: pythonInstallDirs(config.PYTHON), workerCodeDir: path.join(params.pythonPath, 'manim_worker') }),
+      settings,
+      seccomp: true,
+      pidsCgroup: true,
+    };
+    report = probeSandbox({
+      host,
+      workRoot: params.workRoot,
+      mustBeHidden: [path.join(APP_ROOT, 'package.json'), path.join(APP_ROOT, 'src'), config.DATA_DIR + '/jobs.sqlite'],
+    });
+    // From now on each launch asks only for what this host showed it can do.
+    host = { ...host, seccomp: report.seccomp.active, pidsCgroup: report.pids_cgroup.active };
+  } catch (error) {
+    report = Object.fromEntries(SANDBOX_LAYERS.map((layer) => [layer, { active: false, detail: (error as Error).message }])) as SandboxReport;
+  }
+
+  const missing = missingLayers(report, minimum);
+  const active = SANDBOX_LAYERS.filter((layer) => report[layer].active);
+  const ready = missing.length === 0 && host !== undefined;
+  if (ready) {
+    log.info('render sandbox ready', { active, required: minimum, layers: report });
+  } else {
+    log.error('render sandbox: required layers are missing on this host; refusing to render', {
+      missing: Object.fromEntries(missing.map((layer) => [layer, report[layer].detail])),
+      active,
+      hint: 'on Cloud Run use the second-generation execution environment; SANDBOX_MINIMUM may be lowered for local development only',
+    });
+  }
+  const refusal = `the render sandbox is missing required layers: ${missing.map((layer) => `${layer} (${report[layer].detail})`).join('; ')}`;
+  const readyHost = host;
+
+  return {
+    ready,
+    wrap(launch) {
+      if (!ready || !readyHost) throw new Error(refusal);
+      return sandboxLaunch({ host: readyHost, inner: launch });
+    },
+    checks() {
+      const checks: Record<string, { ok: boolean; detail?: string }> = {
+        sandbox: { ok: ready, detail: ready ? `active layers: ${active.join(', ')}` : refusal },
+      };
+      for (const layer of SANDBOX_LAYERS) {
+        const { active: on, detail } = report[layer];
+        const required = minimum.includes(layer);
+        checks[`sandbox.${layer}`] = { ok: on || !required, detail: `${on ? 'active' : required ? 'MISSING (required)' : 'inactive'}: ${detail}` };
+      }
+      return checks;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import type { WorkerLaunch } from '../worker/worker-process';
+import { bwrapArgs } from './bwrap-args';
+import type { SandboxSettings } from './sandbox-settings';
+import type { SandboxView } from './sandbox-view';
+
+/** How this host runs sandboxes: fixed at start from the probe. */
+export interface SandboxHost {
+  /** Runs the supervisor: a Python of the host (the configured one; only its standard library is used). */
+  supervisorPython: string;
+  /** The directory holding the `manim_worker` package (the supervisor is `manim_worker/sandbox/supervisor.py`). */
+  pythonPath: string;
+  bwrap: string;
+  view: SandboxView;
+  settings: SandboxSettings;
+  /** Load the seccomp filter (when the probe showed it works, or to find out). */
+  seccomp: boolean;
+  /** Put each sandbox in a pids cgroup (when the probe showed the host allows it, or to find out). */
+  pidsCgroup: boolean;
+}
+
+/** What the supervisor reads from its one argument (python/manim_worker/sandbox/supervisor.py). */
+interface SupervisorSpec {
+  bwrap: string;
+  args: string[];
+  workDir: string;
+  uid: number;
+  gid: number;
+  diskBytes: number;
+  diskEntries: number;
+  seccomp: boolean;
+  pidsCgroup: { maxTasks: number; required: boolean } | null;
+  probe: boolean;
+}
+
+/**
+ * Wraps a worker's plain launch (Python, its environment built from nothing, its work dir) in the sandbox:
+ * the supervisor starts bubblewrap as the sandbox uid with the seccomp filter loaded, the work dir the only
+ * writable path, and the worker under its rlimits. The supervisor itself starts with an empty environment; the worker's environment
+ * reaches the sandbox only as bubblewrap's --setenv, after --clearenv.
+ */
+export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; probe?: boolean }): WorkerLaunch {
+  const { host, inner } = params;
+  const { settings } = host;
+  const spec: SupervisorSpec = {
+    bwrap: host.bwrap,
+    args: bwrapArgs({ view: host.view, workDir: inner.cwd, settings, env: inner.env, command: inner.command, args: inner.args }),
+    workDir: inner.cwd,
+    uid: settings.uid,
+    gid: settings.gid,
+    diskBytes: settings.diskBytes,
+    diskEntries: settings.diskEntries,
+    seccomp: host.seccomp,
+    // Asked for only where the probe found it works; then its failure for one worker is a failure to start.
+    pidsCgroup: host.pidsCgroup ? { maxTasks: settings.maxProcesses, required: !params.probe } : null,
+    probe: params.probe ?? false,
+  };
+  return {
+    command: host.supervisorPython,
+    args: ['-I', '-S', '-B', path.join(host.pythonPath, 'manim_worker', 'sandbox', 'supervisor.py'), JSON.stringify(spec)],
+    env: {},
+    cwd: inner.cwd,
+  };
+}
