@@ -49,6 +49,7 @@ export function composeRenderer(
       clock: systemClock,
       logger: logger.child({ component: 'renderer' }),
       heartbeatMs: options.heartbeatMs,
+      leaseMs: config.LEASE_SECONDS * 1000,
       seed: config.RENDER_SEED,
     },
     async checks() {

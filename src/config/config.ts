@@ -33,11 +33,15 @@ const configSchema = z
     MAX_LOG_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
     MAX_OUTPUT_BYTES: int(1024, 16 * 1024 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
     RENDER_SEED: int(0, 2 ** 31 - 1).default(0),
+    /** How long a render's claim on a scene outlives its last heartbeat (a crashed renderer's scenes wait this long). */
+    LEASE_SECONDS: int(5, 3600).default(30),
     WARM_WORKER: booleanSetting.default(true),
 
     // The render sandbox (src/renderer/sandbox/, SECURITY.md)
     /** `bwrap`: every worker in a bubblewrap sandbox. `none`: no sandbox at all, loudly logged; local mode only. */
     SANDBOX: z.enum(['bwrap', 'none']).default('bwrap'),
+    /** The bubblewrap binary; /usr/bin/bwrap or /usr/local/bin/bwrap when unset. */
+    SANDBOX_BWRAP: z.string().min(1).optional(),
     /** Layers that must be active or the renderer refuses to render; lowering it is for local development only. */
     SANDBOX_MINIMUM: z
       .string()

@@ -16,6 +16,11 @@ export interface RunRenderTaskDeps {
   logger: Logger;
   /** How often a live render records progress, renews its lease and checks for cancellation. */
   heartbeatMs: number;
+  /**
+   * How long a claim holds without a heartbeat. A redelivery finding a live lease backs off; one finding it
+   * expired (its holder crashed) takes the scene over.
+   */
+  leaseMs: number;
   seed: number;
 }
 
@@ -34,7 +39,7 @@ export async function runRenderTask(
 ): Promise<void> {
   const { jobId, scene } = params.task;
   const log = deps.logger.child({ jobId, scene, retryCount: params.retryCount });
-  const leaseMs = Math.max(30_000, deps.heartbeatMs * 10);
+  const { leaseMs } = deps;
   const claim = await deps.jobStore.claimScene({ jobId, scene, leaseMs, now: deps.clock.now() });
   if (!claim.claimed) {
     if (claim.reason === 'leased') throw new RetryableTaskError('the scene is being rendered by another delivery');

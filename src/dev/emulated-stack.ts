@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Storage } from '@google-cloud/storage';
+import type * as Tasks from '@google-cloud/tasks' with { 'resolution-mode': 'import' };
+import { grpc } from 'google-gax';
+import { FirestoreApiKeyStore } from '../adapters/google/firestore-api-key-store';
+import { mintApiKey } from '../auth/api-keys';
+import { startEmulators, type Emulators } from './emulators';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { CloudTasksClient } = require('@google-cloud/tasks') as typeof Tasks;
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'dist', 'main.js');
+
+export interface EmulatedStackOptions {
+  port: number;
+  rendererPort: number;
+  dataDir: string;
+  projectId?: string;
+  /** Extra settings for both services (e.g. a short timeout in tests). */
+  env?: Record<string, string>;
+  /** Where the services' output goes: inherited (a terminal) or discarded (tests). */
+  output?: 'inherit' | 'ignore';
+  taskRetry?: { maxAttempts: number; minBackoffSeconds: number; maxBackoffSeconds: number };
+}
+
+export interface EmulatedStack {
+  ingressUrl: string;
+  rendererUrl: string;
+  emulators: Emulators<'firestore' | 'gcs' | 'tasks'>;
+  settings: Record<string, string>;
+  /** An API key for the ingress (principal `emulated`), created at start. */
+  apiKey: string;
+  /** Kills the renderer at once (SIGKILL), as a crash would. */
+  killRenderer(): Promise<void>;
+  startRenderer(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Service {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/**
+ * The production shape on one machine: the Firestore, Cloud Storage and Cloud Tasks emulators, then the ingress
+ * and the renderer as two processes of the built service in gcp mode. The tasks emulator calls the renderer with
+ * OIDC tokens signed by its own key, which the renderer is configured to trust.
+ */
+export async function startEmulatedStack(options: EmulatedStackOptions): Promise<EmulatedStack> {
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const projectId = options.projectId ?? 'manim-render-local';
+  const location = 'us-central1';
+  const queue = 'manim-render';
+  const bucket = 'manim-render-local';
+  const invoker = `tasks-invoker@${projectId}.iam.gserviceaccount.com`;
+  fs.mkdirSync(options.dataDir, { recursive: true });
+
+  const emulators = await startEmulators('firestore', 'gcs', 'tasks');
+  try {
+    const signingKeyFile = writeSigningKey(options.dataDir, projectId);
+    await new Storage({ projectId, apiEndpoint: emulators.gcsEndpoint }).createBucket(bucket);
+    await createQueue(emulators.tasksHost, projectId, location, queue, options.taskRetry);
+    const apiKey = await createApiKey(projectId, emulators.firestoreHost);
+
+    const rendererUrl = `http://127.0.0.1:${options.rendererPort}`;
+    const ingressUrl = `http://127.0.0.1:${options.port}`;
+    const shared: Record<string, string> = {
+      MODE: 'gcp',
+      HOST: '127.0.0.1',
+      GOOGLE_CLOUD_PROJECT: projectId,
+      BUCKET: bucket,
+      TASKS_LOCATION: location,
+      TASKS_QUEUE: queue,
+      TASKS_INVOKER_SA: invoker,
+      RENDERER_URL: rendererUrl,
+      OIDC_ISSUER: emulators.tasksIssuer,
+      OIDC_JWKS_URL: `${emulators.tasksIssuer}/jwks`,
+      FIRESTORE_EMULATOR_HOST: emulators.firestoreHost,
+      CLOUD_TASKS_EMULATOR_HOST: emulators.tasksHost,
+      GCS_API_ENDPOINT: emulators.gcsEndpoint,
+      GCS_SIGNING_KEY_FILE: signingKeyFile,
+      METADATA_SERVER_DETECTION: 'none',
+      TASK_MAX_ATTEMPTS: String(options.taskRetry?.maxAttempts ?? 5),
+      ...options.env,
+    };
+    const rendererSettings = { ...shared, ROLE: 'renderer', PORT: String(options.rendererPort), DATA_DIR: path.join(options.dataDir, 'renderer') };
+    const ingressSettings = { ...shared, ROLE: 'ingress', PORT: String(options.port), DATA_DIR: path.join(options.dataDir, 'ingress') };
+
+    let renderer = await startService(rendererSettings, rendererUrl, options.output ?? 'inherit');
+    const ingress = await startService(ingressSettings, ingressUrl, options.output ?? 'inherit');
+    return {
+      ingressUrl,
+      rendererUrl,
+      emulators,
+      settings: shared,
+      apiKey,
+      async killRenderer() {
+        renderer.child.kill('SIGKILL');
+        await renderer.exited;
+      },
+      async startRenderer() {
+        renderer = await startService(rendererSettings, rendererUrl, options.output ?? 'inherit');
+      },
+      async stop() {
+        for (const service of [ingress, renderer]) service.child.kill('SIGTERM');
+        await Promise.all([ingress.exited, renderer.exited]);
+        await emulators.stop();
+      },
+    };
+  } catch (error) {
+    await emulators.stop();
+    throw error;
+  }
+}
+
+async function createApiKey(projectId: string, firestoreHost: string): Promise<string> {
+  const store = new FirestoreApiKeyStore({ projectId, emulatorHost: firestoreHost });
+  try {
+    const { key, record } = mintApiKey({ principal: 'emulated', now: new Date() });
+    await store.putKey({ record });
+    return key;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The storage emulator signs URLs with any key; production signs through IAM signBlob instead. */
+function writeSigningKey(dataDir: string, projectId: string): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const file = path.join(dataDir, 'emulator-signing-key.json');
+  const key = {
+    type: 'service_account',
+    client_email: `manim-api@${projectId}.iam.gserviceaccount.com`,
+    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+  fs.writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
+  return file;
+}
+
+async function createQueue(
+  host: string,
+  projectId: string,
+  location: string,
+  queue: string,
+  retry = { maxAttempts: 5, minBackoffSeconds: 1, maxBackoffSeconds: 10 },
+): Promise<void> {
+  const [servicePath, port] = host.split(':');
+  const client = new CloudTasksClient({ servicePath, port: Number(port), sslCreds: grpc.credentials.createInsecure() });
+  try {
+    await client.createQueue({
+      parent: client.locationPath(projectId, location),
+      queue: {
+        name: client.queuePath(projectId, location, queue),
+        rateLimits: { maxConcurrentDispatches: 1 },
+        retryConfig: {
+          maxAttempts: retry.maxAttempts,
+          minBackoff: { seconds: retry.minBackoffSeconds },
+          maxBackoff: { seconds: retry.maxBackoffSeconds },
+          maxDoublings: 4,
+        },
+      },
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+async function startService(settings: Record<string, string>, url: string, output: 'inherit' | 'ignore'): Promise<Service> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...settings },
+    stdio: ['ignore', output, output],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (gone) throw new Error(`the ${settings.ROLE} exited during start-up`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the ${settings.ROLE} did not answer /healthz within 60 s`);
+    }
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, exited };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Storage } from '@google-cloud/storage';
+import type { JobView } from '../../src/contracts/job';
+import { startEmulatedStack, type EmulatedStack } from '../../src/dev/emulated-stack';
+import { ffprobe, fixture } from '../support/service-harness';
+
+// The production shape on real emulators: ingress and renderer as separate processes of the built service
+// (dist/, made by `npm test`), Firestore, Cloud Tasks (calling the renderer with OIDC tokens) and Cloud Storage.
+jest.setTimeout(300_000);
+
+// The storage client loads node-fetch with a dynamic import(), which Jest's module registry cannot run: those two
+// packages load through Node's own require (test/support/load-natively.ts). Everything else is the real library.
+jest.mock('teeny-request', () => (require('../support/load-natively') as typeof import('../support/load-natively')).loadNatively('teeny-request'));
+jest.mock('gaxios', () => (require('../support/load-natively') as typeof import('../support/load-natively')).loadNatively('gaxios'));
+
+let stack: EmulatedStack;
+let dataDir: string;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-emulated-'));
+  stack = await startEmulatedStack({
+    port: await freePort(),
+    rendererPort: await freePort(),
+    dataDir,
+    output: 'ignore',
+    env: { LOG_LEVEL: 'warn', LEASE_SECONDS: '6' },
+    taskRetry: { maxAttempts: 20, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const api = (route: string, init: RequestInit = {}) =>
+  fetch(`${stack.ingressUrl}${route}`, {
+    ...init,
+    redirect: 'manual',
+    headers: { 'content-type': 'application/json', 'x-api-key': stack.apiKey, ...(init.headers as Record<string, string>) },
+  });
+
+async function submit(file: string): Promise<JobView> {
+  const res = await api('/v1/renders', { method: 'POST', body: JSON.stringify({ code: fixture(file), quality: 'low' }) });
+  expect(res.status).toBe(202);
+  return (await res.json()) as JobView;
+}
+
+async function waitFor(id: string, done: (job: JobView) => boolean, timeoutMs = 180_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await (await api(`/v1/renders/${id}`)).json()) as JobView;
+    if (done(job)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id}: ${JSON.stringify(job)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const terminal = (job: JobView) => ['succeeded', 'failed', 'cancelled'].includes(job.status);
+
+async function bucketFiles(prefix: string): Promise<string[]> {
+  const storage = new Storage({ projectId: stack.settings.GOOGLE_CLOUD_PROJECT, apiEndpoint: stack.emulators.gcsEndpoint });
+  const [files] = await storage.bucket(stack.settings.BUCKET!).getFiles({ prefix });
+  return files.map((f) => f.name).sort();
+}
+
+describe('gcp mode on the emulators', () => {
+  it('renders three scenes through Cloud Tasks into Cloud Storage, each downloadable by its signed URL', async () => {
+    const submitted = await submit('multi_scene.py');
+    const job = await waitFor(submitted.id, terminal);
+    expect(job.status).toBe('succeeded');
+    expect(job.scenes.map((s) => s.name)).toEqual(['PartOne', 'PartTwo', 'PartThree']);
+    for (const scene of job.scenes) {
+      const res = await api(scene.output!.url);
+      expect(res.status).toBe(302);
+      const signed = res.headers.get('location')!;
+      expect(signed).toContain('X-Goog-Signature=');
+      const download = await fetch(signed);
+      expect(download.status).toBe(200);
+      const file = path.join(dataDir, `${scene.name}.mp4`);
+      fs.writeFileSync(file, Buffer.from(await download.arrayBuffer()));
+      expect(await ffprobe(file)).toMatchObject({ codec: 'h264', width: 854, height: 480 });
+    }
+    expect(await bucketFiles(`jobs/${job.id}/`)).toEqual(
+      ['PartOne', 'PartTwo', 'PartThree'].flatMap((s) => [`jobs/${job.id}/${s}/${s}.mp4`, `jobs/${job.id}/${s}/render.log`]).sort(),
+    );
+  });
+
+  it('refuses task deliveries that do not carry the invoker\'s token', async () => {
+    const body = JSON.stringify({ type: 'render-scene', version: 1, jobId: 'x', scene: 'Y' });
+    const headers = { 'content-type': 'application/json' };
+    expect((await fetch(`${stack.rendererUrl}/tasks`, { method: 'POST', body, headers })).status).toBe(401);
+    const forged = { ...headers, authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJlbWFpbCI6ImEifQ.' };
+    expect((await fetch(`${stack.rendererUrl}/tasks`, { method: 'POST', body, headers: forged })).status).toBe(401);
+  });
+
+  it('finishes a render exactly once after the renderer is killed in the middle of it', async () => {
+    const submitted = await submit('long_timeline.py');
+    await waitFor(submitted.id, (j) => j.status === 'rendering' && j.progress > 0, 60_000);
+    await stack.killRenderer();
+    await stack.startRenderer();
+    const job = await waitFor(submitted.id, terminal);
+    expect(job.status).toBe('succeeded');
+    // The killed attempt and the one that finished after its lease expired: no more.
+    expect(job.scenes[0]!.attempts).toBe(2);
+    expect(await bucketFiles(`jobs/${job.id}/`)).toEqual([`jobs/${job.id}/LongTimeline/LongTimeline.mp4`, `jobs/${job.id}/LongTimeline/render.log`]);
+  });
+});
