@@ -10,6 +10,9 @@ import { PythonSceneInspector } from './python/python-scene-inspector';
 import { timeOrderedIds } from './time-ordered-ids';
 import { APP_ROOT } from '../config/config';
 import type { ApiKeyStore } from '../domain/ports/api-key-store';
+import type { IdempotencyStore } from '../domain/ports/idempotency-store';
+import type { BatchStore } from '../domain/ports/batch-store';
+import type { SceneSource } from '../domain/ports/scene-source';
 import type { IngressAuth } from '../api/middleware/authenticate';
 import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
 import { parseAllowlist } from '../auth/principal-allowlist';
@@ -17,7 +20,7 @@ import { parseAllowlist } from '../auth/principal-allowlist';
 /** The public API's dependencies in either mode, around the stores and queue the mode provides. */
 export function composeApi(
   config: Config,
-  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore },
+  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore; idempotency: IdempotencyStore; batches: BatchStore; sceneSource?: SceneSource },
   logger: Logger,
   readiness: () => Promise<ReadinessReport>,
 ): { api: ApiDeps; close(): void } {

@@ -7,6 +7,9 @@ import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
 import { CloudTasksQueue } from './google/cloud-tasks-queue';
 import { FirestoreApiKeyStore } from './google/firestore-api-key-store';
+import { FirestoreBatchStore } from './google/firestore-batch-store';
+import { GcsSceneSource } from './google/gcs-scene-source';
+import { FirestoreIdempotencyStore } from './google/firestore-idempotency-store';
 import { FirestoreJobStore } from './google/firestore-job-store';
 import { GcsBlobStore } from './google/gcs-blob-store';
 
@@ -76,7 +79,10 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
     emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST,
   });
   const apiKeys = new FirestoreApiKeyStore({ projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys }, logger, async () => readinessOf({ config: { ok: true } }));
+  const idempotency = new FirestoreIdempotencyStore({ projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST });
+  const batches = new FirestoreBatchStore({ projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST });
+  const sceneSource = new GcsSceneSource({ projectId, apiEndpoint: config.GCS_API_ENDPOINT });
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource }, logger, async () => readinessOf({ config: { ok: true } }));
   return {
     api: api.api,
     start: () => undefined,

@@ -8,6 +8,8 @@ import type { ComposedService } from './composed-service';
 import { FileBlobStore } from './local/file-blob-store';
 import { LocalTaskQueue } from './local/local-task-queue';
 import { SqliteApiKeyStore } from './local/sqlite-api-key-store';
+import { SqliteBatchStore } from './local/sqlite-batch-store';
+import { SqliteIdempotencyStore } from './local/sqlite-idempotency-store';
 import { SqliteJobStore } from './local/sqlite-job-store';
 
 /**
@@ -30,7 +32,9 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   });
   const renderer = composeRenderer(config, { jobStore, blobStore }, logger, { heartbeatMs: 1000 });
   const apiKeys = new SqliteApiKeyStore({ filePath: path.join(config.DATA_DIR, 'api-keys.sqlite') });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys }, logger, async () => readinessOf(await renderer.checks()));
+  const idempotency = new SqliteIdempotencyStore({ filePath: path.join(config.DATA_DIR, 'idempotency.sqlite') });
+  const batches = new SqliteBatchStore({ filePath: path.join(config.DATA_DIR, 'batches.sqlite') });
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches }, logger, async () => readinessOf(await renderer.checks()));
 
   return {
     api: api.api,
@@ -47,6 +51,8 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
       taskQueue.close();
       jobStore.close();
       apiKeys.close();
+      idempotency.close();
+      batches.close();
     },
   };
 }

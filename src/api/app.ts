@@ -5,6 +5,7 @@ import { errorHandler } from './middleware/error-handler';
 import { buildOpenApiDocument } from './openapi';
 import { authenticate } from './middleware/authenticate';
 import { healthRouter } from './routes/health';
+import { batchesRouter } from './routes/batches';
 import { renderEventsRouter } from './routes/render-events';
 import { rendersRouter } from './routes/renders';
 import { sceneFilesRouter } from './routes/scene-files';
@@ -25,6 +26,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(rendersRouter(deps));
   app.use(sceneFilesRouter(deps));
   app.use(renderEventsRouter(deps));
+  app.use(batchesRouter(deps));
   app.use((req, _res, next) => next(new NotFoundError(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

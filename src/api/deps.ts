@@ -4,6 +4,9 @@ import type { BlobStore } from '../domain/ports/blob-store';
 import type { Clock } from '../domain/ports/clock';
 import type { IdGenerator } from '../domain/ports/id-generator';
 import type { JobStore } from '../domain/ports/job-store';
+import type { IdempotencyStore } from '../domain/ports/idempotency-store';
+import type { BatchStore } from '../domain/ports/batch-store';
+import type { SceneSource } from '../domain/ports/scene-source';
 import type { SceneInspector } from '../domain/ports/scene-inspector';
 import type { TaskQueue } from '../domain/ports/task-queue';
 import type { ApiKeyStore } from '../domain/ports/api-key-store';
@@ -18,6 +21,10 @@ export interface ReadinessReport {
 /** Everything the public API needs, injected by the composition root (and by tests). */
 export interface ApiDeps {
   jobStore: JobStore;
+  idempotency: IdempotencyStore;
+  batches: BatchStore;
+  /** Reads scene files from Cloud Storage for batches; absent in local mode. */
+  sceneSource?: SceneSource;
   taskQueue: TaskQueue;
   blobStore: BlobStore;
   inspector: SceneInspector;

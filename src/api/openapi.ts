@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { batchViewSchema, createBatchRequestSchema, sceneUrlSchema } from '../contracts/batch';
 import { errorBodySchema } from '../contracts/error-body';
 import { jobListSchema, jobViewSchema, listJobsQuerySchema } from '../contracts/job';
 import { createRenderRequestSchema, sceneNameSchema } from '../contracts/render-request';
@@ -25,8 +26,8 @@ export const OPERATIONS: Operation[] = [
     path: '/v1/renders',
     summary: 'Submit scene code to render; one task per scene',
     body: createRenderRequestSchema,
-    responses: { 202: jobViewSchema },
-    errors: [400, 401, 403, 413, 429, 503],
+    responses: { 202: jobViewSchema, 200: jobViewSchema },
+    errors: [400, 401, 403, 413, 422, 429, 503],
   },
   { method: 'get', path: '/v1/renders', summary: 'List your render jobs, newest first', query: listJobsQuerySchema, responses: { 200: jobListSchema }, errors: [400, 401, 403] },
   { method: 'get', path: '/v1/renders/{id}', summary: 'A render job', pathParams: { id: jobId }, responses: { 200: jobViewSchema }, errors: [400, 401, 403, 404] },
@@ -60,6 +61,14 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get',
+    path: '/v1/renders/{id}/scenes/{scene}/url',
+    summary: "A URL the scene's file can be downloaded from: signed in gcp mode, with its expiry",
+    pathParams: { id: jobId, scene: sceneNameSchema },
+    responses: { 200: sceneUrlSchema },
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
+    method: 'get',
     path: '/v1/renders/{id}/scenes/{scene}/logs',
     summary: "A scene's captured render output, size-bounded",
     pathParams: { id: jobId, scene: sceneNameSchema },
@@ -74,6 +83,15 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { description: 'an event stream', mediaType: 'text/event-stream' } },
     errors: [400, 401, 403, 404],
   },
+  {
+    method: 'post',
+    path: '/v1/batches',
+    summary: 'Submit a batch: inline items or every .py under a gs:// prefix; one job per item. Send Idempotency-Key from schedulers',
+    body: createBatchRequestSchema,
+    responses: { 202: batchViewSchema, 200: batchViewSchema },
+    errors: [400, 401, 403, 413, 422, 429, 503],
+  },
+  { method: 'get', path: '/v1/batches/{id}', summary: 'A batch: counts per status, progress, and the job of each item', pathParams: { id: jobId }, responses: { 200: batchViewSchema }, errors: [400, 401, 403, 404] },
   { method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: { description: 'alive' } }, errors: [], public: true },
   { method: 'get', path: '/readyz', summary: 'Readiness to take work', responses: { 200: { description: 'ready' } }, errors: [503], public: true },
   { method: 'get', path: '/openapi.json', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } }, errors: [], public: true },
@@ -86,7 +104,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'invalid request', 401: 'no valid credentials', 403: 'caller not allowed', 404: 'not found (also for other principals\' jobs)',
-  409: 'not available in the current state', 413: 'body too large', 416: 'range not satisfiable', 429: 'over a quota (see Retry-After)',
+  409: 'not available in the current state', 422: 'Idempotency-Key reused with a different request', 413: 'body too large', 416: 'range not satisfiable', 429: 'over a quota (see Retry-After)',
   503: 'temporarily unavailable',
 };
 

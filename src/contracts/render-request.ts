@@ -24,6 +24,8 @@ export const createRenderRequestSchema = z.strictObject({
   format: formatSchema.default('mp4'),
   timeoutSeconds: z.number().int().min(1).max(3600).optional(),
   metadata: metadataSchema.optional(),
+  /** Where to POST a signed `render.finished` event once the job is terminal. */
+  webhookUrl: z.url().max(2048).optional(),
 });
 export type CreateRenderRequest = z.infer<typeof createRenderRequestSchema>;
 export type CreateRenderRequestInput = z.input<typeof createRenderRequestSchema>;

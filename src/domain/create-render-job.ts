@@ -4,6 +4,8 @@ import { QuotaExceededError, UnavailableError, ValidationError } from './errors'
 import type { JobRecord } from './job';
 import type { Clock } from './ports/clock';
 import type { IdGenerator } from './ports/id-generator';
+import type { IdempotencyStore } from './ports/idempotency-store';
+import { idempotent } from './idempotent';
 import type { JobStore } from './ports/job-store';
 import type { SceneInspector } from './ports/scene-inspector';
 import type { TaskQueue } from './ports/task-queue';
@@ -19,6 +21,7 @@ export interface SubmitLimits {
 
 export interface CreateRenderJobDeps {
   jobStore: JobStore;
+  idempotency: IdempotencyStore;
   taskQueue: TaskQueue;
   inspector: SceneInspector;
   ids: IdGenerator;
@@ -38,11 +41,26 @@ export function dispatchDeadlineSeconds(timeoutSeconds: number): number {
 
 /**
  * Validates a render request against the code itself (it parses, its scenes exist), stores the job, and
- * enqueues one render task per scene.
+ * enqueues one render task per scene. With an idempotency key, a repeated request returns the job the first made.
  */
 export async function createRenderJob(
   deps: CreateRenderJobDeps,
-  params: { owner: string; request: CreateRenderRequest },
+  params: { owner: string; request: CreateRenderRequest; idempotencyKey?: string; batchId?: string },
+): Promise<{ job: JobRecord; replayed: boolean }> {
+  const { resource, replayed } = await idempotent(deps, {
+    scope: `render:${params.owner}`,
+    key: params.idempotencyKey,
+    request: params.request,
+    newId: () => deps.ids.newId(),
+    load: (id) => deps.jobStore.getJob({ id }),
+    create: (id) => createNewRenderJob(deps, { ...params, id }),
+  });
+  return { job: resource, replayed };
+}
+
+async function createNewRenderJob(
+  deps: CreateRenderJobDeps,
+  params: { owner: string; request: CreateRenderRequest; id: string; batchId?: string },
 ): Promise<JobRecord> {
   const { request } = params;
   const { limits } = deps;
@@ -81,13 +99,15 @@ export async function createRenderJob(
 
   const now = deps.clock.now().toISOString();
   const job: JobRecord = {
-    id: deps.ids.newId(),
+    id: params.id,
     owner: params.owner,
     code: request.code,
     quality: request.quality,
     format: request.format,
     timeoutSeconds,
     metadata: request.metadata ?? {},
+    ...(request.webhookUrl && { webhookUrl: request.webhookUrl }),
+    ...(params.batchId && { batchId: params.batchId }),
     scenes: scenes.map((name) => ({ name, status: 'queued', progress: 0, attempts: 0, updatedAt: now })),
     createdAt: now,
     updatedAt: now,

@@ -63,3 +63,8 @@ export class QuotaExceededError extends AppError {
     super(message, details);
   }
 }
+
+/** An idempotency key reused with a different request (422). */
+export class IdempotencyConflictError extends AppError {
+  readonly code = 'idempotency_conflict';
+}

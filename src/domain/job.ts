@@ -37,6 +37,10 @@ export interface JobRecord {
   format: OutputFormat;
   timeoutSeconds: number;
   metadata: Record<string, string>;
+  /** Where a `render.finished` event goes once the job is terminal. */
+  webhookUrl?: string;
+  /** The batch this job is an item of. */
+  batchId?: string;
   scenes: SceneRecord[];
   createdAt: string;
   updatedAt: string;

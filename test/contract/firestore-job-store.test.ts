@@ -11,8 +11,13 @@ import { describeJobStoreContract } from './job-store-contract';
 let emulators: Emulators<'firestore'>;
 const stores: FirestoreJobStore[] = [];
 
+// The emulator runs on a JVM: its first requests are slow, and a busy machine makes every request slower.
+jest.setTimeout(20_000);
+
 beforeAll(async () => {
   emulators = await startEmulators('firestore');
+  // Pay the JVM's warm-up here rather than in the first test.
+  await newStore(`warm-up-${randomUUID().slice(0, 8)}`).getJob({ id: 'warm-up' });
 }, 60_000);
 
 afterAll(async () => {

@@ -97,6 +97,25 @@ describe('gcp mode on the emulators', () => {
     );
   });
 
+  it('renders a batch of every .py under a Cloud Storage prefix', async () => {
+    const storage = new Storage({ projectId: stack.settings.GOOGLE_CLOUD_PROJECT, apiEndpoint: stack.emulators.gcsEndpoint });
+    const [sources] = await storage.createBucket('scene-sources');
+    await sources.file('nightly/tiny.py').save(fixture('tiny.py'));
+    await sources.file('nightly/camera_and_3d.py').save(fixture('camera_and_3d.py'));
+    await sources.file('nightly/README.md').save('not a scene');
+    const res = await api('/v1/batches', {
+      method: 'POST',
+      body: JSON.stringify({ source: { gcsPrefix: 'gs://scene-sources/nightly/' }, defaults: { quality: 'low' } }),
+      headers: { 'idempotency-key': 'nightly-1' },
+    });
+    expect(res.status).toBe(202);
+    const batch = (await res.json()) as { id: string; items: Array<{ source: string; jobId: string }> };
+    expect(batch.items.map((i) => i.source)).toEqual(['gs://scene-sources/nightly/camera_and_3d.py', 'gs://scene-sources/nightly/tiny.py']);
+    for (const item of batch.items) expect((await waitFor(item.jobId, terminal)).status).toBe('succeeded');
+    const view = (await (await api(`/v1/batches/${batch.id}`)).json()) as { status: string; counts: Record<string, number> };
+    expect(view).toMatchObject({ status: 'succeeded', counts: { succeeded: 2 } });
+  });
+
   it('refuses task deliveries that do not carry the invoker\'s token', async () => {
     const body = JSON.stringify({ type: 'render-scene', version: 1, jobId: 'x', scene: 'Y' });
     const headers = { 'content-type': 'application/json' };

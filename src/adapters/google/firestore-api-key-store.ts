@@ -11,6 +11,7 @@ export class FirestoreApiKeyStore implements ApiKeyStore {
     this.db = new Firestore({
       projectId: params.projectId,
       databaseId: params.databaseId,
+      ignoreUndefinedProperties: true,
       ...(params.emulatorHost && { host: params.emulatorHost, ssl: false }),
     });
   }

@@ -27,6 +27,8 @@ export interface JobDocument {
   metadata: Array<{ key: string; value: string }>;
   code: string;
   sceneNames: string[];
+  webhookUrl?: string;
+  batchId?: string;
 }
 
 /** The fields of `renderJobs/{id}/scenes/{scene}`: the SceneRecord, plus the TTL field. */
@@ -49,6 +51,8 @@ export function toJobDocument(job: JobRecord, expireAt: Timestamp): JobDocument 
     metadata: Object.entries(job.metadata).map(([key, value]) => ({ key, value })),
     code: job.code,
     sceneNames: job.scenes.map((s) => s.name),
+    ...(job.webhookUrl && { webhookUrl: job.webhookUrl }),
+    ...(job.batchId && { batchId: job.batchId }),
   };
 }
 
@@ -81,6 +85,8 @@ export function fromJobDocument(id: string, data: DocumentData, scenes: SceneRec
     format: doc.format as JobRecord['format'],
     timeoutSeconds: doc.timeoutSeconds,
     metadata: Object.fromEntries(doc.metadata.map((e) => [e.key, e.value])),
+    ...(doc.webhookUrl && { webhookUrl: doc.webhookUrl }),
+    ...(doc.batchId && { batchId: doc.batchId }),
     scenes,
     createdAt: iso(doc.createdAt),
     updatedAt,

@@ -18,7 +18,8 @@ export class FileBlobStore implements BlobStore {
 
   async putFile({ key, filePath, contentType }: { key: string; filePath: string; contentType: string }): Promise<BlobInfo> {
     // O_NOFOLLOW: a symlink planted where the output should be is refused, never followed.
-    const source = await fs.promises.open(filePath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted in its place cannot hang the open (it changes nothing for a regular file).
+    const source = await fs.promises.open(filePath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     try {
       const stat = await source.stat();
       if (!stat.isFile()) throw new Error(`not a regular file: ${filePath}`);

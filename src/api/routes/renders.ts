@@ -9,6 +9,7 @@ import { getOwnedJob } from '../../domain/get-owned-job';
 import type { ApiDeps } from '../deps';
 import { toJobView } from '../job-view';
 import { route } from '../middleware/route';
+import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { submitRateLimit } from '../middleware/submit-rate-limit';
 import { principalOf } from '../principal';
 
@@ -21,9 +22,14 @@ export function rendersRouter(deps: ApiDeps): Router {
   router.post(
     '/v1/renders',
     submitRateLimit({ perMinute: deps.submitsPerMinute }),
-    route({ body: createRenderRequestSchema }, async ({ body, res }) => {
-      const job = await createRenderJob(deps, { owner: principalOf(res), request: body });
-      return { status: 202, json: toJobView(job), headers: { Location: `/v1/renders/${job.id}` } };
+    route({ body: createRenderRequestSchema }, async ({ body, req, res }) => {
+      const idempotencyKey = idempotencyKeyOf(req);
+      const { job, replayed } = await createRenderJob(deps, { owner: principalOf(res), request: body, idempotencyKey });
+      return {
+        status: replayed ? 200 : 202,
+        json: toJobView(job),
+        headers: { Location: `/v1/renders/${job.id}`, ...(replayed && { 'Idempotent-Replayed': 'true' }) },
+      };
     }),
   );
 

@@ -10,6 +10,8 @@ import type { ApiDeps } from '../deps';
 import { route } from '../middleware/route';
 import { principalOf } from '../principal';
 import { jobIdParams } from './renders';
+import { videoPath } from '../job-view';
+import type { SceneUrl } from '../../contracts/batch';
 
 const sceneParams = jobIdParams.extend({ scene: sceneNameSchema });
 
@@ -37,6 +39,19 @@ export function sceneFilesRouter(deps: ApiDeps): Router {
       const filename = scene.output.blobKey.split('/').pop() ?? 'output';
       res.set('Content-Disposition', `inline; filename="${filename}"`);
       await sendBlob(deps.blobStore, scene.output.blobKey, req.headers.range, res);
+    }),
+  );
+
+  router.get(
+    '/v1/renders/:id/scenes/:scene/url',
+    route({ params: sceneParams }, async ({ params, req, res }) => {
+      const scene = await findScene(params, res);
+      if (!scene.output) throw new ConflictError(`scene ${scene.name} has no output: it is ${scene.status}`);
+      const expiresAt = new Date(Date.now() + deps.signedUrlSeconds * 1000).toISOString();
+      const signed = await deps.blobStore.signedUrl({ key: scene.output.blobKey, expiresInSeconds: deps.signedUrlSeconds });
+      // Without signing (the embedded store) the API serves the file itself, to the same caller.
+      const url = signed ?? new URL(videoPath(params.id, scene.name), `${req.protocol}://${req.get('host')}`).toString();
+      return { status: 200, json: { url, expiresAt } satisfies SceneUrl };
     }),
   );
 

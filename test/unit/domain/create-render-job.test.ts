@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalTaskQueue } from '../../../src/adapters/local/local-task-queue';
+import { SqliteIdempotencyStore } from '../../../src/adapters/local/sqlite-idempotency-store';
 import { SqliteJobStore } from '../../../src/adapters/local/sqlite-job-store';
 import { PythonSceneInspector } from '../../../src/adapters/python/python-scene-inspector';
 import { createRenderRequestSchema, type CreateRenderRequestInput } from '../../../src/contracts/render-request';
 import { createRenderJob, type CreateRenderJobDeps } from '../../../src/domain/create-render-job';
-import { QuotaExceededError, UnavailableError, ValidationError } from '../../../src/domain/errors';
+import { IdempotencyConflictError, QuotaExceededError, UnavailableError, ValidationError } from '../../../src/domain/errors';
 import type { TaskQueue } from '../../../src/domain/ports/task-queue';
 import { createLogger } from '../../../src/logging/create-logger';
 
@@ -20,6 +21,7 @@ describe('createRenderJob', () => {
   let dir: string;
   let jobStore: SqliteJobStore;
   let taskQueue: LocalTaskQueue;
+  let idempotency: SqliteIdempotencyStore;
   let deps: CreateRenderJobDeps;
   let idCount: number;
 
@@ -33,9 +35,11 @@ describe('createRenderJob', () => {
       retry: { maxAttempts: 3, minBackoffMs: 10, maxBackoffMs: 100 },
       logger: createLogger({ level: 'silent' }),
     });
+    idempotency = new SqliteIdempotencyStore({ filePath: path.join(dir, 'idempotency.sqlite') });
     idCount = 0;
     deps = {
       jobStore,
+      idempotency,
       taskQueue,
       inspector,
       // Fixed ids and time (the ports exist for this) so the test can look the job up afterwards.
@@ -48,13 +52,44 @@ describe('createRenderJob', () => {
   afterEach(() => {
     taskQueue.close();
     jobStore.close();
+    idempotency.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   afterAll(() => inspector.close());
 
   const submit = (input: CreateRenderRequestInput, overrides: Partial<CreateRenderJobDeps> = {}) =>
-    createRenderJob({ ...deps, ...overrides }, { owner: 'alice', request: createRenderRequestSchema.parse(input) });
+    createRenderJob({ ...deps, ...overrides }, { owner: 'alice', request: createRenderRequestSchema.parse(input) }).then((r) => r.job);
+
+  describe('with an idempotency key', () => {
+    const submitWithKey = (input: CreateRenderRequestInput, key: string, owner = 'alice') =>
+      createRenderJob(deps, { owner, request: createRenderRequestSchema.parse(input), idempotencyKey: key });
+
+    it('returns the first job for a repeat of the same request, and enqueues its tasks once', async () => {
+      const first = await submitWithKey({ code: scene('tiny.py') }, 'k1');
+      const again = await submitWithKey({ code: scene('tiny.py') }, 'k1');
+      expect(first.replayed).toBe(false);
+      expect(again).toEqual({ job: first.job, replayed: true });
+      expect(taskQueue.stats()).toEqual({ pending: 1 });
+      expect((await jobStore.listJobs({ owner: 'alice', pageSize: 10 })).jobs).toHaveLength(1);
+    });
+
+    it('refuses the same key with a different request as idempotency_conflict', async () => {
+      await submitWithKey({ code: scene('tiny.py') }, 'k2');
+      await expect(submitWithKey({ code: scene('tiny.py'), quality: 'high' }, 'k2')).rejects.toBeInstanceOf(IdempotencyConflictError);
+    });
+
+    it('keeps keys of different principals apart', async () => {
+      const alice = await submitWithKey({ code: scene('tiny.py') }, 'shared');
+      const bob = await submitWithKey({ code: scene('tiny.py') }, 'shared', 'bob');
+      expect(bob.job.id).not.toBe(alice.job.id);
+    });
+
+    it('frees the key when the request failed, so a retry can succeed', async () => {
+      await expect(submitWithKey({ code: scene('no_scene.py') }, 'k3')).rejects.toBeInstanceOf(ValidationError);
+      expect((await submitWithKey({ code: scene('tiny.py') }, 'k3')).replayed).toBe(false);
+    });
+  });
 
   async function refusal(promise: Promise<unknown>): Promise<ValidationError> {
     const error = await promise.then(
@@ -139,10 +174,10 @@ describe('createRenderJob', () => {
     expect((error as QuotaExceededError).details).toEqual({ active: 3, limit: 4 });
     expect(taskQueue.stats()).toEqual({ pending: 3 });
     // One more scene still fits, and another owner has a quota of their own.
-    await expect(submit({ code: scene('multi_scene.py'), scenes: ['PartOne'] })).resolves.toMatchObject({ id: 'job2' });
+    await expect(submit({ code: scene('multi_scene.py'), scenes: ['PartOne'] })).resolves.toMatchObject({ owner: 'alice', scenes: [{ name: 'PartOne' }] });
     await expect(
       createRenderJob(deps, { owner: 'bob', request: createRenderRequestSchema.parse({ code: scene('multi_scene.py') }) }),
-    ).resolves.toMatchObject({ owner: 'bob' });
+    ).resolves.toMatchObject({ job: { owner: 'bob' } });
   });
 
   it('takes the job back and says the queue is unavailable when enqueueing fails', async () => {

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { Firestore, Timestamp } from '@google-cloud/firestore';
+import type { IdempotencyRecord, IdempotencyStore } from '../../domain/ports/idempotency-store';
+import { GrpcCode, grpcCodeOf } from './grpc-code';
+
+export const IDEMPOTENCY_COLLECTION = 'idempotencyKeys';
+const RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Idempotency keys in Firestore: one document per (scope, key), named by their hash and made with `create`, which
+ * fails for an existing document; that failure is the atomic "already reserved". `expireAt` drives a TTL policy.
+ */
+export class FirestoreIdempotencyStore implements IdempotencyStore {
+  private readonly db: Firestore;
+
+  constructor(params: { projectId: string; databaseId?: string; emulatorHost?: string }) {
+    this.db = new Firestore({
+      projectId: params.projectId,
+      databaseId: params.databaseId,
+      ignoreUndefinedProperties: true,
+      ...(params.emulatorHost && { host: params.emulatorHost, ssl: false }),
+    });
+  }
+
+  async reserve(params: { scope: string; key: string; record: IdempotencyRecord; now: Date }) {
+    const ref = this.ref(params.scope, params.key);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await ref.create({ ...params.record, expireAt: Timestamp.fromMillis(params.now.getTime() + RETENTION_MS) });
+        return { reserved: true as const };
+      } catch (error) {
+        if (grpcCodeOf(error) !== GrpcCode.ALREADY_EXISTS) throw error;
+      }
+      const snapshot = await ref.get();
+      const data = snapshot.data() as (IdempotencyRecord & { expireAt: Timestamp }) | undefined;
+      // Past its day but not yet removed by the TTL policy: as good as gone.
+      if (data && data.expireAt.toMillis() > params.now.getTime()) {
+        return { reserved: false as const, existing: { requestHash: data.requestHash, resourceId: data.resourceId } };
+      }
+      if (data) await ref.delete({ lastUpdateTime: snapshot.updateTime });
+    }
+    throw new Error('could not reserve the idempotency key');
+  }
+
+  async release(params: { scope: string; key: string }): Promise<void> {
+    await this.ref(params.scope, params.key).delete();
+  }
+
+  async close(): Promise<void> {
+    await this.db.terminate();
+  }
+
+  private ref(scope: string, key: string) {
+    const id = createHash('sha256').update(`${scope}\u0000${key}`).digest('hex');
+    return this.db.collection(IDEMPOTENCY_COLLECTION).doc(id);
+  }
+}

@@ -1,0 +1,54 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { createBatchRequestSchema } from '../../contracts/batch';
+import { toBatchView } from '../../domain/batch-view';
+import { createBatch } from '../../domain/create-batch';
+import { NotFoundError } from '../../domain/errors';
+import type { JobRecord } from '../../domain/job';
+import type { ApiDeps } from '../deps';
+import { idempotencyKeyOf } from '../middleware/idempotency-key';
+import { route } from '../middleware/route';
+import { submitRateLimit } from '../middleware/submit-rate-limit';
+import { principalOf } from '../principal';
+
+const batchIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 'not a batch id') });
+
+/** Submit a batch (inline items or a Cloud Storage prefix) and read its progress. */
+export function batchesRouter(deps: ApiDeps): Router {
+  const router = Router();
+
+  const viewOf = async (batch: Awaited<ReturnType<ApiDeps['batches']['getBatch']>> & object) => {
+    const jobs = new Map<string, JobRecord>();
+    await Promise.all(
+      batch.items.map(async (item) => {
+        const job = item.jobId ? await deps.jobStore.getJob({ id: item.jobId }) : null;
+        if (job) jobs.set(job.id, job);
+      }),
+    );
+    return toBatchView(batch, jobs);
+  };
+
+  router.post(
+    '/v1/batches',
+    submitRateLimit({ perMinute: deps.submitsPerMinute }),
+    route({ body: createBatchRequestSchema }, async ({ body, req, res }) => {
+      const { batch, replayed } = await createBatch(deps, { owner: principalOf(res), request: body, idempotencyKey: idempotencyKeyOf(req) });
+      return {
+        status: replayed ? 200 : 202,
+        json: await viewOf(batch),
+        headers: { Location: `/v1/batches/${batch.id}`, ...(replayed && { 'Idempotent-Replayed': 'true' }) },
+      };
+    }),
+  );
+
+  router.get(
+    '/v1/batches/:id',
+    route({ params: batchIdParams }, async ({ params, res }) => {
+      const batch = await deps.batches.getBatch({ id: params.id });
+      if (!batch || batch.owner !== principalOf(res)) throw new NotFoundError(`no batch ${params.id}`);
+      return { status: 200, json: await viewOf(batch) };
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,16 @@
+/** What an idempotency key was first used for. */
+export interface IdempotencyRecord {
+  requestHash: string;
+  resourceId: string;
+}
+
+/**
+ * Remembers idempotency keys per scope (a principal and a kind of request) for a day. Implementations: SQLite
+ * (embedded) and Firestore. `reserve` is atomic: of two concurrent requests with one key, exactly one reserves it.
+ */
+export interface IdempotencyStore {
+  /** Reserves `key` for `record`, or returns what the key was already reserved for. */
+  reserve(params: { scope: string; key: string; record: IdempotencyRecord; now: Date }): Promise<{ reserved: true } | { reserved: false; existing: IdempotencyRecord }>;
+  /** Forgets a reservation whose request failed, so a retry can make the resource afresh. */
+  release(params: { scope: string; key: string }): Promise<void>;
+}
