@@ -13,6 +13,9 @@ import type { ApiKeyStore } from '../domain/ports/api-key-store';
 import type { IdempotencyStore } from '../domain/ports/idempotency-store';
 import type { BatchStore } from '../domain/ports/batch-store';
 import type { SceneSource } from '../domain/ports/scene-source';
+import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
+import { notifyIfFinished } from '../domain/notify-if-finished';
+import type { WebhookTargetPolicy } from '../webhooks/post-webhook';
 import type { IngressAuth } from '../api/middleware/authenticate';
 import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
 import { parseAllowlist } from '../auth/principal-allowlist';
@@ -20,7 +23,7 @@ import { parseAllowlist } from '../auth/principal-allowlist';
 /** The public API's dependencies in either mode, around the stores and queue the mode provides. */
 export function composeApi(
   config: Config,
-  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore; idempotency: IdempotencyStore; batches: BatchStore; sceneSource?: SceneSource },
+  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore; idempotency: IdempotencyStore; batches: BatchStore; sceneSource?: SceneSource; webhookSecrets: WebhookSecrets },
   logger: Logger,
   readiness: () => Promise<ReadinessReport>,
 ): { api: ApiDeps; close(): void } {
@@ -32,6 +35,8 @@ export function composeApi(
       auth: ingressAuth(config),
       ...(config.API_KEYS && { apiKeys }),
       submitsPerMinute: config.QUOTA_SUBMITS_PER_MINUTE,
+      webhookPolicy: webhookPolicy(config),
+      notify: (params) => notifyIfFinished(stores, params),
       inspector,
       ids: timeOrderedIds(),
       clock: systemClock,
@@ -73,4 +78,14 @@ function ingressAuth(config: Config): IngressAuth {
         }),
       };
   }
+}
+
+/** Where webhooks may go: https only in gcp mode; private addresses only where a local setting allows it. */
+export function webhookPolicy(config: Config): WebhookTargetPolicy {
+  return {
+    requireHttps: config.MODE === 'gcp',
+    allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    timeoutMs: 10_000,
+    maxResponseBytes: 64 * 1024,
+  };
 }

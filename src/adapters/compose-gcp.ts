@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import type { Config } from '../config/config';
 import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
 import type { Logger } from '../logging/logger';
-import { composeApi, readinessOf } from './compose-api';
+import { composeApi, readinessOf, webhookPolicy } from './compose-api';
+import { notifyIfFinished } from '../domain/notify-if-finished';
+import { systemClock } from '../domain/ports/clock';
+import { FirestoreWebhookSecrets } from './google/firestore-webhook-secrets';
 import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
 import { CloudTasksQueue } from './google/cloud-tasks-queue';
@@ -46,6 +49,21 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
     credentials: signingCredentials(config),
   });
 
+  const firestore = { projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST };
+  const taskQueue = new CloudTasksQueue({
+    projectId,
+    location: required(config, 'TASKS_LOCATION'),
+    queue: config.TASKS_QUEUE,
+    targetUrl: new URL('/tasks', required(config, 'RENDERER_URL')).toString(),
+    serviceAccountEmail: required(config, 'TASKS_INVOKER_SA'),
+    audience: required(config, 'RENDERER_AUDIENCE'),
+    emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST,
+  });
+  const idempotency = new FirestoreIdempotencyStore(firestore);
+  const batches = new FirestoreBatchStore(firestore);
+  const webhookSecrets = new FirestoreWebhookSecrets(firestore);
+  const notify = (params: { jobId: string }) => notifyIfFinished({ jobStore, batches, taskQueue }, params);
+
   if (config.ROLE === 'renderer') {
     const renderer = composeRenderer(config, { jobStore, blobStore }, logger, { heartbeatMs: 2000 });
     const invoker = required(config, 'TASKS_INVOKER_SA').toLowerCase();
@@ -57,7 +75,18 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
     });
     return {
       renderer: {
-        renderDeps: renderer.renderDeps,
+        taskDeps: {
+          render: { ...renderer.renderDeps, notify },
+          webhooks: {
+            jobStore,
+            batches,
+            secrets: webhookSecrets,
+            idempotency,
+            clock: systemClock,
+            logger: logger.child({ component: 'webhooks' }),
+            policy: webhookPolicy(config),
+          },
+        },
         verifier,
         maxAttempts: config.TASK_MAX_ATTEMPTS,
         readiness: async () => readinessOf(await renderer.checks()),
@@ -68,21 +97,9 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
     };
   }
 
-  const rendererUrl = required(config, 'RENDERER_URL');
-  const taskQueue = new CloudTasksQueue({
-    projectId,
-    location: required(config, 'TASKS_LOCATION'),
-    queue: config.TASKS_QUEUE,
-    targetUrl: new URL('/tasks', rendererUrl).toString(),
-    serviceAccountEmail: required(config, 'TASKS_INVOKER_SA'),
-    audience: required(config, 'RENDERER_AUDIENCE'),
-    emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST,
-  });
-  const apiKeys = new FirestoreApiKeyStore({ projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST });
-  const idempotency = new FirestoreIdempotencyStore({ projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST });
-  const batches = new FirestoreBatchStore({ projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST });
+  const apiKeys = new FirestoreApiKeyStore(firestore);
   const sceneSource = new GcsSceneSource({ projectId, apiEndpoint: config.GCS_API_ENDPOINT });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource }, logger, async () => readinessOf({ config: { ok: true } }));
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource, webhookSecrets }, logger, async () => readinessOf({ config: { ok: true } }));
   return {
     api: api.api,
     start: () => undefined,

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
-import { handleTask } from '../renderer/handle-task';
+import { systemClock } from '../domain/ports/clock';
+import { handleTask, type TaskHandlerDeps } from '../renderer/handle-task';
 import { composeApi, readinessOf } from './compose-api';
 import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
@@ -11,6 +12,7 @@ import { SqliteApiKeyStore } from './local/sqlite-api-key-store';
 import { SqliteBatchStore } from './local/sqlite-batch-store';
 import { SqliteIdempotencyStore } from './local/sqlite-idempotency-store';
 import { SqliteJobStore } from './local/sqlite-job-store';
+import { SqliteWebhookSecrets } from './local/sqlite-webhook-secrets';
 
 /**
  * Local mode: ingress and renderer in one process on the embedded adapters (SQLite job store, in-process task
@@ -34,14 +36,29 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   const apiKeys = new SqliteApiKeyStore({ filePath: path.join(config.DATA_DIR, 'api-keys.sqlite') });
   const idempotency = new SqliteIdempotencyStore({ filePath: path.join(config.DATA_DIR, 'idempotency.sqlite') });
   const batches = new SqliteBatchStore({ filePath: path.join(config.DATA_DIR, 'batches.sqlite') });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches }, logger, async () => readinessOf(await renderer.checks()));
+  const webhookSecrets = new SqliteWebhookSecrets({ filePath: path.join(config.DATA_DIR, 'webhook-secrets.sqlite') });
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, webhookSecrets }, logger, async () =>
+    readinessOf(await renderer.checks()),
+  );
+  const taskDeps: TaskHandlerDeps = {
+    render: { ...renderer.renderDeps, notify: api.api.notify },
+    webhooks: {
+      jobStore,
+      batches,
+      secrets: webhookSecrets,
+      idempotency,
+      clock: systemClock,
+      logger: logger.child({ component: 'webhooks' }),
+      policy: api.api.webhookPolicy,
+    },
+  };
 
   return {
     api: api.api,
     start() {
       renderer.start();
       taskQueue.start((payload, delivery) =>
-        handleTask(renderer.renderDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts }),
+        handleTask(taskDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts }),
       );
     },
     async stop({ graceMs }) {
@@ -53,6 +70,7 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
       apiKeys.close();
       idempotency.close();
       batches.close();
+      webhookSecrets.close();
     },
   };
 }

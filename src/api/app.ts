@@ -8,6 +8,7 @@ import { healthRouter } from './routes/health';
 import { batchesRouter } from './routes/batches';
 import { renderEventsRouter } from './routes/render-events';
 import { rendersRouter } from './routes/renders';
+import { webhooksRouter } from './routes/webhooks';
 import { sceneFilesRouter } from './routes/scene-files';
 
 /** Builds the public API from its dependencies. Listening and shutdown are the server's business, not this. */
@@ -27,6 +28,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(sceneFilesRouter(deps));
   app.use(renderEventsRouter(deps));
   app.use(batchesRouter(deps));
+  app.use(webhooksRouter(deps));
   app.use((req, _res, next) => next(new NotFoundError(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

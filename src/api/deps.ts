@@ -11,6 +11,8 @@ import type { SceneInspector } from '../domain/ports/scene-inspector';
 import type { TaskQueue } from '../domain/ports/task-queue';
 import type { ApiKeyStore } from '../domain/ports/api-key-store';
 import type { IngressAuth } from './middleware/authenticate';
+import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
+import type { WebhookTargetPolicy } from '../webhooks/post-webhook';
 
 /** What a readiness check reports: ready or not, and why, per dependency. */
 export interface ReadinessReport {
@@ -39,4 +41,9 @@ export interface ApiDeps {
   /** Accepted API keys; absent when API keys are off. */
   apiKeys?: ApiKeyStore;
   submitsPerMinute: number;
+  webhookSecrets: WebhookSecrets;
+  /** Checks a webhook URL when it is submitted (https in gcp mode). */
+  webhookPolicy: WebhookTargetPolicy;
+  /** Queues the webhooks of a job that just became terminal (e.g. by a cancel). */
+  notify: (params: { jobId: string }) => Promise<void>;
 }

@@ -92,6 +92,13 @@ export const OPERATIONS: Operation[] = [
     errors: [400, 401, 403, 413, 422, 429, 503],
   },
   { method: 'get', path: '/v1/batches/{id}', summary: 'A batch: counts per status, progress, and the job of each item', pathParams: { id: jobId }, responses: { 200: batchViewSchema }, errors: [400, 401, 403, 404] },
+  {
+    method: 'get',
+    path: '/v1/webhooks/secret',
+    summary: 'Your webhook signing secret (verify Manim-Render-Signature: t=…,v1=HMAC-SHA256 of "t.body")',
+    responses: { 200: z.object({ secret: z.string() }) },
+    errors: [401, 403],
+  },
   { method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: { description: 'alive' } }, errors: [], public: true },
   { method: 'get', path: '/readyz', summary: 'Readiness to take work', responses: { 200: { description: 'ready' } }, errors: [503], public: true },
   { method: 'get', path: '/openapi.json', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } }, errors: [], public: true },

@@ -67,6 +67,8 @@ const configSchema = z
     AUTH_AUDIENCE: z.string().min(1).optional(),
     /** Accept operator-issued API keys (`X-Api-Key`) besides ID tokens. */
     API_KEYS: booleanSetting.default(true),
+    /** Local development only: let webhooks reach loopback and private addresses. */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanSetting.default(false),
     QUOTA_SUBMITS_PER_MINUTE: int(1, 1_000_000).default(120),
     QUOTA_ACTIVE_SCENES: int(1, 100_000).default(50),
 
@@ -125,9 +127,11 @@ const configSchema = z
     require('GOOGLE_CLOUD_PROJECT', 'in gcp mode');
     require('BUCKET', 'in gcp mode');
     require('TASKS_INVOKER_SA', 'in gcp mode (ingress: the token Cloud Tasks attaches; renderer: the only accepted caller)');
-    if (c.ROLE === 'ingress') {
-      require('TASKS_LOCATION', 'for the ingress');
-      require('RENDERER_URL', 'for the ingress');
+    // Both roles enqueue: the ingress its render tasks, the renderer the webhook tasks of finished jobs.
+    require('TASKS_LOCATION', 'in gcp mode');
+    require('RENDERER_URL', 'in gcp mode');
+    if (c.WEBHOOK_ALLOW_PRIVATE_TARGETS) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ALLOW_PRIVATE_TARGETS'], message: 'only for local mode: gcp mode never sends webhooks to private addresses' });
     }
     if (c.ROLE === 'renderer' && !c.RENDERER_AUDIENCE && !c.RENDERER_URL) {
       ctx.addIssue({ code: 'custom', path: ['RENDERER_AUDIENCE'], message: 'the renderer needs RENDERER_AUDIENCE (or RENDERER_URL) to check tokens against' });

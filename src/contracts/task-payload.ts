@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Bumped when a payload changes shape; the renderer refuses versions it does not know. */
-export const TASK_PAYLOAD_VERSION = 1;
+export const TASK_PAYLOAD_VERSION = 1 as const;
 
 /** Render one scene of a job. Ids only: the renderer reads everything else from the job store. */
 export const renderSceneTaskSchema = z.object({
@@ -11,7 +11,16 @@ export const renderSceneTaskSchema = z.object({
   scene: z.string().min(1).max(100),
 });
 
+/** Deliver the `render.finished` or `batch.finished` event of a job or batch to its webhook. */
+export const deliverWebhookTaskSchema = z.object({
+  type: z.literal('deliver-webhook'),
+  version: z.literal(TASK_PAYLOAD_VERSION),
+  event: z.enum(['render.finished', 'batch.finished']),
+  resourceId: z.string().min(1).max(64),
+});
+
 /** The body of every task the queue delivers to the renderer. */
-export const taskPayloadSchema = z.discriminatedUnion('type', [renderSceneTaskSchema]);
+export const taskPayloadSchema = z.discriminatedUnion('type', [renderSceneTaskSchema, deliverWebhookTaskSchema]);
+export type DeliverWebhookTask = z.infer<typeof deliverWebhookTaskSchema>;
 export type TaskPayload = z.infer<typeof taskPayloadSchema>;
 export type RenderSceneTask = z.infer<typeof renderSceneTaskSchema>;

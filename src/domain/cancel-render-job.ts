@@ -11,7 +11,7 @@ import { renderTaskName } from './task-names';
  * finds the scene terminal); a rendering one is stopped by its renderer at the next heartbeat.
  */
 export async function cancelRenderJob(
-  deps: { jobStore: JobStore; taskQueue: TaskQueue; clock: Clock },
+  deps: { jobStore: JobStore; taskQueue: TaskQueue; clock: Clock; notify?: (params: { jobId: string }) => Promise<void> },
   params: { id: string; owner: string },
 ): Promise<JobRecord> {
   const before = await getOwnedJob(deps.jobStore, params);
@@ -19,5 +19,6 @@ export async function cancelRenderJob(
   if (!after) throw new NotFoundError(`no render job ${params.id}`);
   const wasQueued = before.scenes.filter((s) => s.status === 'queued').map((s) => renderTaskName(before.id, s.name));
   if (wasQueued.length > 0) await deps.taskQueue.deleteTasks({ names: wasQueued });
+  await deps.notify?.({ jobId: after.id });
   return after;
 }

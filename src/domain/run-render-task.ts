@@ -22,6 +22,8 @@ export interface RunRenderTaskDeps {
    */
   leaseMs: number;
   seed: number;
+  /** Told each time a scene of a job ends, to queue the job's and its batch's webhooks once they are finished. */
+  notify?: (params: { jobId: string }) => Promise<void>;
 }
 
 /** Thrown when a delivery should be retried by the queue (answered 5xx). */
@@ -44,6 +46,8 @@ export async function runRenderTask(
   if (!claim.claimed) {
     if (claim.reason === 'leased') throw new RetryableTaskError('the scene is being rendered by another delivery');
     log.info('render task skipped', { reason: claim.reason });
+    // A redelivery after the outcome was recorded but before the notice went out: send it now.
+    if (claim.reason === 'terminal') await deps.notify?.({ jobId });
     return;
   }
   const { job, leaseToken } = claim;
@@ -107,6 +111,7 @@ export async function runRenderTask(
         await deps.blobStore.deletePrefix({ prefix: sceneFilesPrefix(jobId, scene) });
       }
       outcomeLog.info('render outcome', { outcome: recorded ? 'succeeded' : 'discarded', bytes: stored.bytes });
+      await deps.notify?.({ jobId });
       return;
     }
 
@@ -117,6 +122,7 @@ export async function runRenderTask(
         const error: RenderError = { code: 'internal_error', message: `the render failed on our side ${params.maxAttempts} times: ${classified.reason}` };
         await deps.jobStore.failScene({ jobId, scene, error, now: deps.clock.now() });
         outcomeLog.error('render outcome', { outcome: 'failed', code: error.code, reason: classified.reason });
+        await deps.notify?.({ jobId });
         return;
       }
       await deps.jobStore.releaseScene({ jobId, scene, leaseToken, now: deps.clock.now() });
@@ -131,6 +137,7 @@ export async function runRenderTask(
       now: deps.clock.now(),
     });
     outcomeLog.info('render outcome', { outcome: 'failed', code: classified.error.code });
+    await deps.notify?.({ jobId });
   } catch (error) {
     if (error instanceof RetryableTaskError) throw error;
     // Our side broke (storage, job store): hand the scene back so the redelivery can claim it at once.

@@ -5,3 +5,8 @@
 export function renderTaskName(jobId: string, scene: string): string {
   return `render-${jobId}-${scene}`;
 }
+
+/** The one webhook task of a finished job or batch: enqueued as often as anyone notices, delivered once. */
+export function webhookTaskName(event: 'render.finished' | 'batch.finished', resourceId: string): string {
+  return `webhook-${event === 'render.finished' ? 'render' : 'batch'}-${resourceId}`;
+}

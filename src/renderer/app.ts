@@ -4,12 +4,12 @@ import type { ReadinessReport } from '../api/deps';
 import { errorHandler } from '../api/middleware/error-handler';
 import { healthRouter } from '../api/routes/health';
 import { AuthenticationError, type IdTokenVerifier } from '../auth/id-token-verifier';
-import { RetryableTaskError, type RunRenderTaskDeps } from '../domain/run-render-task';
+import { RetryableTaskError } from '../domain/run-render-task';
 import type { Logger } from '../logging/logger';
-import { handleTask } from './handle-task';
+import { handleTask, type TaskHandlerDeps } from './handle-task';
 
 export interface RendererAppDeps {
-  renderDeps: RunRenderTaskDeps;
+  taskDeps: TaskHandlerDeps;
   /** Accepts only Cloud Tasks' OIDC token from the invoker service account, for this service's audience. */
   verifier: IdTokenVerifier;
   /** The queue's max attempts: on the last one, a failure on our side fails the scene instead of retrying. */
@@ -51,7 +51,7 @@ export function createRendererApp(deps: RendererAppDeps): Express {
     res.on('close', () => {
       if (!res.writableFinished) abandoned.abort(new Error('the task delivery was abandoned'));
     });
-    handleTask(deps.renderDeps, parsed.data, {
+    handleTask(deps.taskDeps, parsed.data, {
       retryCount: Number.isInteger(retryCount) && retryCount >= 0 ? retryCount : 0,
       maxAttempts: deps.maxAttempts,
       signal: abandoned.signal,

@@ -1,5 +1,6 @@
 import { TASK_PAYLOAD_VERSION, type TaskPayload } from '../contracts/task-payload';
 import { runRenderTask, type RunRenderTaskDeps } from '../domain/run-render-task';
+import { deliverWebhook, type DeliverWebhookDeps } from '../webhooks/deliver-webhook';
 
 export interface TaskDelivery {
   retryCount: number;
@@ -7,14 +8,22 @@ export interface TaskDelivery {
   signal: AbortSignal;
 }
 
+/** What the task handlers need: the render use case's deps and the webhook deliverer's. */
+export interface TaskHandlerDeps {
+  render: RunRenderTaskDeps;
+  webhooks: DeliverWebhookDeps;
+}
+
 /**
  * Routes one delivered task to its use case. The same function serves the embedded queue in-process and the
  * renderer's HTTP endpoint behind Cloud Tasks.
  */
-export async function handleTask(deps: RunRenderTaskDeps, payload: TaskPayload, delivery: TaskDelivery): Promise<void> {
+export async function handleTask(deps: TaskHandlerDeps, payload: TaskPayload, delivery: TaskDelivery): Promise<void> {
   if (payload.version !== TASK_PAYLOAD_VERSION) throw new Error(`unsupported task payload version ${payload.version}`);
   switch (payload.type) {
     case 'render-scene':
-      return runRenderTask(deps, { task: payload, ...delivery });
+      return runRenderTask(deps.render, { task: payload, ...delivery });
+    case 'deliver-webhook':
+      return deliverWebhook(deps.webhooks, payload);
   }
 }

@@ -42,6 +42,11 @@ export class FirestoreIdempotencyStore implements IdempotencyStore {
     throw new Error('could not reserve the idempotency key');
   }
 
+  async has(params: { scope: string; key: string; now: Date }): Promise<boolean> {
+    const data = (await this.ref(params.scope, params.key).get()).data() as { expireAt: Timestamp } | undefined;
+    return data !== undefined && data.expireAt.toMillis() > params.now.getTime();
+  }
+
   async release(params: { scope: string; key: string }): Promise<void> {
     await this.ref(params.scope, params.key).delete();
   }

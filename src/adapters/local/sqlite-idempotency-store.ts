@@ -34,6 +34,13 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     });
   }
 
+  async has(params: { scope: string; key: string; now: Date }): Promise<boolean> {
+    const row = this.db
+      .prepare('SELECT 1 FROM idempotency_keys WHERE scope = ? AND key = ? AND created_at >= ?')
+      .get(params.scope, params.key, params.now.getTime() - RETENTION_MS);
+    return row !== undefined;
+  }
+
   async release(params: { scope: string; key: string }): Promise<void> {
     this.db.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ?').run(params.scope, params.key);
   }

@@ -10,6 +10,7 @@ import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { route } from '../middleware/route';
 import { submitRateLimit } from '../middleware/submit-rate-limit';
 import { principalOf } from '../principal';
+import { checkWebhookUrl } from './webhooks';
 
 const batchIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 'not a batch id') });
 
@@ -32,6 +33,7 @@ export function batchesRouter(deps: ApiDeps): Router {
     '/v1/batches',
     submitRateLimit({ perMinute: deps.submitsPerMinute }),
     route({ body: createBatchRequestSchema }, async ({ body, req, res }) => {
+      checkWebhookUrl(body.webhookUrl, deps.webhookPolicy);
       const { batch, replayed } = await createBatch(deps, { owner: principalOf(res), request: body, idempotencyKey: idempotencyKeyOf(req) });
       return {
         status: replayed ? 200 : 202,

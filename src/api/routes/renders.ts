@@ -11,6 +11,7 @@ import { toJobView } from '../job-view';
 import { route } from '../middleware/route';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { submitRateLimit } from '../middleware/submit-rate-limit';
+import { checkWebhookUrl } from './webhooks';
 import { principalOf } from '../principal';
 
 export const jobIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 'not a job id') });
@@ -24,6 +25,7 @@ export function rendersRouter(deps: ApiDeps): Router {
     submitRateLimit({ perMinute: deps.submitsPerMinute }),
     route({ body: createRenderRequestSchema }, async ({ body, req, res }) => {
       const idempotencyKey = idempotencyKeyOf(req);
+      checkWebhookUrl(body.webhookUrl, deps.webhookPolicy);
       const { job, replayed } = await createRenderJob(deps, { owner: principalOf(res), request: body, idempotencyKey });
       return {
         status: replayed ? 200 : 202,

@@ -11,6 +11,8 @@ export interface IdempotencyRecord {
 export interface IdempotencyStore {
   /** Reserves `key` for `record`, or returns what the key was already reserved for. */
   reserve(params: { scope: string; key: string; record: IdempotencyRecord; now: Date }): Promise<{ reserved: true } | { reserved: false; existing: IdempotencyRecord }>;
+  /** Whether `key` is reserved (and not yet a day old). */
+  has(params: { scope: string; key: string; now: Date }): Promise<boolean>;
   /** Forgets a reservation whose request failed, so a retry can make the resource afresh. */
   release(params: { scope: string; key: string }): Promise<void>;
 }

@@ -1,0 +1,127 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fixture, startService, type ServiceHarness } from '../support/service-harness';
+
+jest.setTimeout(120_000);
+
+interface Received {
+  body: string;
+  signature: string;
+}
+
+/** A webhook receiver on loopback that fails its first `failures` requests with a 500. */
+async function startReceiver(failures: number) {
+  const received: Received[] = [];
+  let seen = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      seen += 1;
+      if (seen <= failures) {
+        res.statusCode = 500;
+        res.end();
+        return;
+      }
+      received.push({ body, signature: String(req.headers['manim-render-signature']) });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/manim`,
+    received,
+    attempts: () => seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function verify(received: Received, secret: string): boolean {
+  const [t, v1] = received.signature.split(',').map((part) => part.split('=')[1]);
+  return createHmac('sha256', secret).update(`${t}.${received.body}`).digest('hex') === v1;
+}
+
+describe('webhooks', () => {
+  let service: ServiceHarness;
+
+  beforeAll(async () => {
+    // Receivers listen on loopback, which only this local setting lets webhooks reach.
+    service = await startService({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', TASK_MIN_BACKOFF_MS: '100', TASK_MAX_BACKOFF_MS: '400' });
+  });
+
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  it('posts one signed render.finished event, retrying a failing receiver until it accepts', async () => {
+    const receiver = await startReceiver(2);
+    try {
+      const job = await service.submit({ code: fixture('tiny.py'), quality: 'low', webhookUrl: receiver.url });
+      await until(() => receiver.received.length === 1);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.attempts()).toBe(3);
+      const event = JSON.parse(receiver.received[0]!.body) as { id: string; type: string; data: { id: string; status: string } };
+      expect(event).toMatchObject({ id: `render.finished:${job.id}`, type: 'render.finished', data: { id: job.id, status: 'succeeded' } });
+      const { secret } = (await (await service.request('GET', '/v1/webhooks/secret')).json()) as { secret: string };
+      expect(verify(receiver.received[0]!, secret)).toBe(true);
+      expect(verify(receiver.received[0]!, 'whsec_wrong')).toBe(false);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('posts batch.finished once every item of the batch is done', async () => {
+    const receiver = await startReceiver(0);
+    try {
+      const res = await service.request('POST', '/v1/batches', {
+        items: [{ code: fixture('tiny.py') }, { code: fixture('broken_midway.py') }],
+        defaults: { quality: 'low' },
+        webhookUrl: receiver.url,
+      });
+      const batch = (await res.json()) as { id: string };
+      await until(() => receiver.received.length === 1);
+      const event = JSON.parse(receiver.received[0]!.body) as { type: string; data: { id: string; counts: Record<string, number> } };
+      expect(event).toMatchObject({ type: 'batch.finished', data: { id: batch.id, counts: { succeeded: 1, failed: 1 } } });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('sends a cancelled job\'s event too', async () => {
+    const receiver = await startReceiver(0);
+    try {
+      const job = await service.submit({ code: fixture('never_ends.py'), timeoutSeconds: 60, webhookUrl: receiver.url });
+      await service.request('POST', `/v1/renders/${job.id}/cancel`);
+      await until(() => receiver.received.length === 1);
+      expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ data: { id: job.id, status: 'cancelled' } });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('the webhook address guard', () => {
+  it('never connects to a loopback receiver when private targets are not allowed', async () => {
+    const service = await startService();
+    const receiver = await startReceiver(0);
+    try {
+      const job = await service.submit({ code: fixture('tiny.py'), quality: 'low', webhookUrl: receiver.url });
+      await service.waitFor(job.id);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(receiver.attempts()).toBe(0);
+    } finally {
+      await receiver.close();
+      await service.stop();
+    }
+  });
+});
