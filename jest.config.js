@@ -15,5 +15,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       slowTestThreshold: 60,
     },
+    { ...common, displayName: 'ops', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
   ],
 };

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    ...(config.MODE === 'gcp' && config.GOOGLE_CLOUD_PROJECT && { gcp: { projectId: config.GOOGLE_CLOUD_PROJECT } }),
+  });
   const server = await startServer(config, logger);
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -41,6 +41,7 @@ export function composeApi(
       ids: timeOrderedIds(),
       clock: systemClock,
       logger,
+      projectId: config.GOOGLE_CLOUD_PROJECT,
       limits: {
         maxCodeBytes: config.MAX_CODE_BYTES,
         maxActiveScenes: config.QUOTA_ACTIVE_SCENES,

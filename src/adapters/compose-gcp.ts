@@ -91,6 +91,7 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
         maxAttempts: config.TASK_MAX_ATTEMPTS,
         readiness: async () => readinessOf(await renderer.checks()),
         logger,
+        projectId,
       },
       start: () => renderer.start(),
       stop: () => renderer.stop(),

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { NotFoundError } from '../domain/errors';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './middleware/error-handler';
+import { requestLogger } from './middleware/request-logger';
 import { buildOpenApiDocument } from './openapi';
 import { authenticate } from './middleware/authenticate';
 import { healthRouter } from './routes/health';
@@ -16,6 +17,7 @@ export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestLogger({ logger: deps.logger, projectId: deps.projectId }));
   app.use(healthRouter(deps));
   const openapi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {

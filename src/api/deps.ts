@@ -33,6 +33,8 @@ export interface ApiDeps {
   ids: IdGenerator;
   clock: Clock;
   logger: Logger;
+  /** The Google Cloud project, so request logs carry trace ids Cloud Logging links (gcp mode). */
+  projectId?: string;
   limits: SubmitLimits;
   readiness: () => Promise<ReadinessReport>;
   /** Lifetime of the signed URLs video downloads redirect to, where the blob store signs them. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { batchViewSchema, createBatchRequestSchema, sceneUrlSchema } from '../contracts/batch';
 import { errorBodySchema } from '../contracts/error-body';
+import { webhookSecretSchema } from '../contracts/webhook-event';
 import { jobListSchema, jobViewSchema, listJobsQuerySchema } from '../contracts/job';
 import { createRenderRequestSchema, sceneNameSchema } from '../contracts/render-request';
 
@@ -96,7 +97,7 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/v1/webhooks/secret',
     summary: 'Your webhook signing secret (verify Manim-Render-Signature: t=…,v1=HMAC-SHA256 of "t.body")',
-    responses: { 200: z.object({ secret: z.string() }) },
+    responses: { 200: webhookSecretSchema },
     errors: [401, 403],
   },
   { method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: { description: 'alive' } }, errors: [], public: true },

@@ -14,3 +14,6 @@ export const webhookEventSchema = z.discriminatedUnion('type', [
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 
 export const WEBHOOK_SIGNATURE_HEADER = 'Manim-Render-Signature';
+
+/** `GET /v1/webhooks/secret`: the caller's signing secret. */
+export const webhookSecretSchema = z.object({ secret: z.string() });

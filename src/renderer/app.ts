@@ -7,6 +7,7 @@ import { AuthenticationError, type IdTokenVerifier } from '../auth/id-token-veri
 import { RetryableTaskError } from '../domain/run-render-task';
 import type { Logger } from '../logging/logger';
 import { handleTask, type TaskHandlerDeps } from './handle-task';
+import { requestLogger } from '../api/middleware/request-logger';
 
 export interface RendererAppDeps {
   taskDeps: TaskHandlerDeps;
@@ -16,6 +17,7 @@ export interface RendererAppDeps {
   maxAttempts: number;
   readiness: () => Promise<ReadinessReport>;
   logger: Logger;
+  projectId?: string;
 }
 
 function requireInvoker(verifier: IdTokenVerifier): RequestHandler {
@@ -37,6 +39,7 @@ function requireInvoker(verifier: IdTokenVerifier): RequestHandler {
 export function createRendererApp(deps: RendererAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLogger({ logger: deps.logger, projectId: deps.projectId }));
   app.use(healthRouter(deps));
   app.post('/tasks', requireInvoker(deps.verifier), express.json({ limit: '64kb' }), (req, res, next) => {
     const parsed = taskPayloadSchema.safeParse(req.body);
@@ -51,7 +54,10 @@ export function createRendererApp(deps: RendererAppDeps): Express {
     res.on('close', () => {
       if (!res.writableFinished) abandoned.abort(new Error('the task delivery was abandoned'));
     });
-    handleTask(deps.taskDeps, parsed.data, {
+    // The request's logger carries the Cloud Tasks delivery's trace: the render's lines join it.
+    const logger = (res.locals.logger as Logger | undefined) ?? deps.logger;
+    const taskDeps = { ...deps.taskDeps, render: { ...deps.taskDeps.render, logger: logger.child({ component: 'renderer' }) } };
+    handleTask(taskDeps, parsed.data, {
       retryCount: Number.isInteger(retryCount) && retryCount >= 0 ? retryCount : 0,
       maxAttempts: deps.maxAttempts,
       signal: abandoned.signal,

@@ -70,3 +70,21 @@ describe('batches', () => {
     expect(((await first.json()) as { id: string }).id).toBe(((await second.json()) as { id: string }).id);
   });
 });
+
+describe('batches from Cloud Scheduler', () => {
+  it('creates one batch per scheduled run, however often the run is delivered', async () => {
+    const service = await startService({ WARM_WORKER: 'false' });
+    try {
+      const body = { items: [{ code: fixture('syntax_error.py') }] };
+      const run = (time: string) => ({ 'x-cloudscheduler-jobname': 'projects/p/locations/l/jobs/nightly', 'x-cloudscheduler-scheduletime': time });
+      const first = (await (await service.request('POST', '/v1/batches', body, run('2026-11-21T02:00:00Z'))).json()) as BatchView;
+      const retried = await service.request('POST', '/v1/batches', body, run('2026-11-21T02:00:00Z'));
+      expect(retried.status).toBe(200);
+      expect(((await retried.json()) as BatchView).id).toBe(first.id);
+      const nextNight = (await (await service.request('POST', '/v1/batches', body, run('2026-11-22T02:00:00Z'))).json()) as BatchView;
+      expect(nextNight.id).not.toBe(first.id);
+    } finally {
+      await service.stop();
+    }
+  });
+});

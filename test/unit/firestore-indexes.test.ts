@@ -97,9 +97,9 @@ describe('firestore.indexes.json', () => {
     expect(relied.filter((field) => exempt.has(field))).toEqual([]);
   });
 
-  it('has a TTL policy on expireAt for the jobs and for their scenes', () => {
+  it('has a TTL policy on expireAt for the jobs, their scenes and idempotency keys', () => {
     const ttl = (indexFile.fieldOverrides ?? []).filter((o) => o.ttl).map((o) => `${o.collectionGroup}.${o.fieldPath}`);
-    expect(ttl.sort()).toEqual(['renderJobs.expireAt', 'scenes.expireAt']);
+    expect(ttl.sort()).toEqual(['idempotencyKeys.expireAt', 'renderJobs.expireAt', 'scenes.expireAt']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { createBatchRequestSchema } from '../../contracts/batch';
 import { toBatchView } from '../../domain/batch-view';
@@ -11,6 +11,16 @@ import { route } from '../middleware/route';
 import { submitRateLimit } from '../middleware/submit-rate-limit';
 import { principalOf } from '../principal';
 import { checkWebhookUrl } from './webhooks';
+
+/**
+ * Cloud Scheduler cannot vary a header per run, but it sends the job's name and the run's scheduled time: together
+ * they name the run, so a run delivered twice creates one batch while each new run makes its own.
+ */
+function schedulerRunKey(req: Request): string | undefined {
+  const job = req.get('x-cloudscheduler-jobname');
+  const time = req.get('x-cloudscheduler-scheduletime');
+  return job && time ? `scheduler:${job}@${time}`.slice(0, 255) : undefined;
+}
 
 const batchIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 'not a batch id') });
 
@@ -34,7 +44,8 @@ export function batchesRouter(deps: ApiDeps): Router {
     submitRateLimit({ perMinute: deps.submitsPerMinute }),
     route({ body: createBatchRequestSchema }, async ({ body, req, res }) => {
       checkWebhookUrl(body.webhookUrl, deps.webhookPolicy);
-      const { batch, replayed } = await createBatch(deps, { owner: principalOf(res), request: body, idempotencyKey: idempotencyKeyOf(req) });
+      const idempotencyKey = idempotencyKeyOf(req) ?? schedulerRunKey(req);
+      const { batch, replayed } = await createBatch(deps, { owner: principalOf(res), request: body, idempotencyKey });
       return {
         status: replayed ? 200 : 202,
         json: await viewOf(batch),

@@ -1,0 +1,104 @@
+# syntax=docker/dockerfile:1
+#
+# One image for both Cloud Run services: the ROLE setting (ingress or renderer, set in service.yaml) picks the
+# role at start. Build: `docker build -t manim-render .` (deploy.sh does it with Cloud Build or docker).
+#
+# Stages: `build` compiles the TypeScript, `node-deps` installs the production npm packages, `python-venv`
+# builds ManimCE's venv with a compiler and -dev headers; `runtime` gets only their outputs, the shared libraries
+# they load, LaTeX for MathTex, ffmpeg and bubblewrap.
+
+# Node 24, as in package.json's `node` dev dependency. Python 3.11 from the official image on Debian bookworm:
+# python/requirements.txt pins soupsieve 4.x, which needs Python >= 3.11.5, newer than bookworm's own python3
+# (3.11.2). The node stages build JavaScript only; the runtime gets the node binary copied from the same image.
+ARG NODE_VERSION=24.21.0
+ARG PYTHON_VERSION=3.11.14
+FROM node:${NODE_VERSION}-bookworm-slim AS node
+
+# ---------------------------------------------------------------------------------------------------------------
+FROM node AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: the `node` dev dependency's install script would download a second Node; this image's Node 24
+# compiles. `npm install` rather than `npm ci`, which rejects this lock (see scripts/setup.sh); --no-save keeps it.
+RUN npm install --no-save --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+
+# ---------------------------------------------------------------------------------------------------------------
+FROM node AS node-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --no-save --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---------------------------------------------------------------------------------------------------------------
+# The venv and the runtime share this base, so the venv's interpreter (/usr/local/bin/python3) is the runtime's.
+FROM python:${PYTHON_VERSION}-slim-bookworm AS python-base
+
+FROM python-base AS python-venv
+# pycairo and ManimPango build from source against cairo and pango; the rest of requirements.txt are wheels.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential pkg-config libcairo2-dev libpango1.0-dev \
+ && rm -rf /var/lib/apt/lists/*
+COPY python/requirements.txt /tmp/requirements.txt
+# requirements.txt is a complete freeze: --no-deps installs exactly it, and `pip check` fails the build if a
+# dependency is missing from it. pip and setuptools are removed afterwards: nothing installs at run time.
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --no-deps --disable-pip-version-check -r /tmp/requirements.txt \
+ && /opt/venv/bin/pip check \
+ && /opt/venv/bin/pip uninstall -y --disable-pip-version-check pip setuptools
+
+# ---------------------------------------------------------------------------------------------------------------
+FROM python-base AS runtime
+# What the venv's extensions load (cairo, pango), a font for Text and fontconfig to index it once here rather
+# than in every fresh worker, the LaTeX subset MathTex's default template needs (latex-extra has standalone.cls,
+# recommended has xkeyval; preview.sty comes with them) and dvisvgm, ffmpeg (ffprobe checks every output),
+# bubblewrap (the render sandbox) and tini (PID 1: forwards SIGTERM, reaps what sandboxed renders orphan).
+# The base image's own pip goes too: the runtime installs nothing.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig fonts-dejavu-core \
+      texlive-latex-base texlive-latex-recommended texlive-latex-extra dvisvgm \
+      ffmpeg bubblewrap tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && fc-cache -f \
+ && python3 -m pip uninstall -y --disable-pip-version-check pip setuptools wheel \
+ && rm -rf /root/.cache
+
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=python-venv /opt/venv /opt/venv
+WORKDIR /app
+COPY package.json ./
+COPY --from=node-deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY python ./python
+
+# Workers run with PYTHONDONTWRITEBYTECODE, so compile the worker's own modules here (pip compiled the venv).
+# Then prove the image renders: MathTex runs latex and dvisvgm, Text runs pango with the installed font. The
+# scratch directory and everything Manim wrote into it are removed in the same layer.
+RUN node --version \
+ && /opt/venv/bin/python -m compileall -q /app/python \
+ && scratch="$(mktemp -d)" \
+ && HOME="$scratch" /opt/venv/bin/python -c "import sys; from manim import config, MathTex, Text; \
+      config.media_dir = sys.argv[1]; MathTex(r'e^{i\pi}+1=0'); Text('warm')" "$scratch" \
+ && rm -rf "$scratch"
+
+RUN groupadd --system --gid 10001 manim \
+ && useradd --system --uid 10001 --gid manim --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin manim
+
+# Settings of the image itself; the service's settings (MODE, ROLE, project, bucket...) come from service.yaml.
+# HOST: Cloud Run sends requests to the container's interface, not loopback. DATA_DIR: render scratch space on
+# the writable in-memory file system (it counts against the instance's memory).
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    PYTHON=/opt/venv/bin/python \
+    DATA_DIR=/tmp/manim-render
+
+USER 10001:10001
+EXPOSE 8080
+# No HEALTHCHECK: Cloud Run ignores it; service.yaml's startup and liveness probes call /readyz and /healthz.
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/main.js"]

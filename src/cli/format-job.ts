@@ -1,0 +1,37 @@
+import type { JobView, SceneView } from '../client';
+import { alignRows } from './align-rows';
+
+export const percent = (progress: number) => `${Math.floor(progress * 100)}%`;
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** What became of a scene: its file, or why it failed (with the line of the user's file, when known). */
+export function sceneOutcome(scene: SceneView): string {
+  if (scene.error) {
+    const where = scene.error.line ? ` at line ${scene.error.line}` : '';
+    return `${scene.error.code}${where}: ${scene.error.message.split('\n')[0]}`;
+  }
+  if (scene.output) {
+    const duration = scene.output.durationSeconds === null ? '' : `  ${scene.output.durationSeconds.toFixed(1)} s`;
+    return `${scene.output.width}x${scene.output.height}${duration}  ${size(scene.output.bytes)}`;
+  }
+  return scene.status === 'rendering' ? percent(scene.progress) : '';
+}
+
+/** A job for people: a summary line, then one line per scene. */
+export function formatJob(job: JobView): string {
+  const head = `job ${job.id}  ${job.status}  ${percent(job.progress)}  ${job.quality}/${job.format}  created ${job.createdAt}`;
+  const scenes = alignRows(job.scenes.map((scene) => [`  ${scene.name}`, scene.status, sceneOutcome(scene)]));
+  return [head, ...scenes].join('\n');
+}
+
+/** A page of jobs as a table. */
+export function formatJobTable(jobs: JobView[]): string {
+  if (jobs.length === 0) return 'no jobs';
+  const rows = jobs.map((job) => [job.id, job.status, percent(job.progress), job.scenes.map((s) => s.name).join(','), job.createdAt]);
+  return alignRows([['ID', 'STATUS', 'PROGRESS', 'SCENES', 'CREATED'], ...rows]).join('\n');
+}

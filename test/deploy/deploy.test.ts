@@ -1,0 +1,253 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config/config';
+import {
+  AFTER_SETUP,
+  PROJECT,
+  SA,
+  callsStartingWith,
+  flag,
+  indexOfCall,
+  isMutation,
+  runScript,
+  type ScriptRun,
+} from './support/run-script';
+
+// deploy.sh runs against a recording stand-in for gcloud (test/deploy/fixtures/gcloud); the service files it
+// fills in are kept (--render-dir) and read back, so the tests see exactly what `services replace` would apply.
+const RENDERER_URL = 'https://manim-renderer-123456789012.europe-west1.run.app';
+const API_URL = 'https://manim-api-123456789012.europe-west1.run.app';
+
+interface Deployed extends ScriptRun {
+  renderer: KnativeService;
+  api: KnativeService;
+}
+
+interface KnativeService {
+  metadata: { name: string; annotations: Record<string, string> };
+  spec: {
+    template: {
+      metadata: { annotations: Record<string, string> };
+      spec: {
+        containerConcurrency: number;
+        timeoutSeconds: number;
+        serviceAccountName: string;
+        containers: { image: string; env: { name: string; value: string }[]; resources: { limits: Record<string, string> } }[];
+      };
+    };
+  };
+}
+
+function deploy(options: { state?: 'absent' | 'present'; args?: string[]; env?: Record<string, string> } = {}): Deployed {
+  const renderDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-deploy-'));
+  try {
+    const run = runScript('deploy.sh', [...PROJECT, '--tag', 'test-tag', '--render-dir', renderDir, ...(options.args ?? [])], {
+      state: options.state ?? 'absent',
+      existing: AFTER_SETUP,
+      env: options.env,
+    });
+    const read = (name: string) => {
+      const file = path.join(renderDir, `${name}.yaml`);
+      return (fs.existsSync(file) ? parse(fs.readFileSync(file, 'utf8')) : undefined) as KnativeService;
+    };
+    return { ...run, renderer: read('manim-renderer'), api: read('manim-api') };
+  } finally {
+    fs.rmSync(renderDir, { recursive: true, force: true });
+  }
+}
+
+function envOf(service: KnativeService): Record<string, string> {
+  return Object.fromEntries(service.spec.template.spec.containers[0]!.env.map(({ name, value }) => [name, value]));
+}
+
+describe('deploy.sh, first deploy after setup-gcp.sh', () => {
+  let run: Deployed;
+  beforeAll(() => {
+    run = deploy();
+  });
+
+  it('succeeds', () => {
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.status).toBe(0);
+  });
+
+  it('builds, deploys the renderer, points the queue at it, then deploys the ingress', () => {
+    const steps = [
+      ['builds', 'submit'],
+      ['run', 'services', 'replace'],
+      ['run', 'services', 'add-iam-policy-binding', 'manim-renderer'],
+      ['tasks', 'queues', 'update'],
+      ['run', 'services', 'add-iam-policy-binding', 'manim-api'],
+    ].map((words) => indexOfCall(run.calls, ...words));
+    expect(steps.every((index) => index >= 0)).toBe(true);
+    expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    const replaced = callsStartingWith(run.calls, 'run', 'services', 'replace').map((call) => path.basename(call[3]!));
+    expect(replaced).toEqual(['manim-renderer.yaml', 'manim-api.yaml']);
+  });
+
+  it('builds the image into Artifact Registry with Cloud Build', () => {
+    const [build] = callsStartingWith(run.calls, 'builds', 'submit');
+    expect(flag(build!, 'tag')).toBe('europe-west1-docker.pkg.dev/demo-project/manim-render/manim-render:test-tag');
+    expect(run.renderer.spec.template.spec.containers[0]!.image).toBe(flag(build!, 'tag'));
+    expect(run.api.spec.template.spec.containers[0]!.image).toBe(flag(build!, 'tag'));
+  });
+
+  it('deploys the renderer internal, one render per instance, 2 CPU and 4 GiB, always-on CPU, gen2', () => {
+    expect(run.renderer.metadata.annotations['run.googleapis.com/ingress']).toBe('internal');
+    const template = run.renderer.spec.template;
+    expect(template.spec.containerConcurrency).toBe(1);
+    expect(template.spec.containers[0]!.resources.limits).toEqual({ cpu: '2', memory: '4Gi' });
+    expect(template.metadata.annotations).toMatchObject({
+      'run.googleapis.com/cpu-throttling': 'false',
+      'run.googleapis.com/startup-cpu-boost': 'true',
+      'run.googleapis.com/execution-environment': 'gen2',
+    });
+    expect(template.spec.serviceAccountName).toBe(SA.renderer);
+  });
+
+  it('deploys the ingress public, behind the invoker check, with its own account', () => {
+    expect(run.api.metadata.annotations).toMatchObject({
+      'run.googleapis.com/ingress': 'all',
+      'run.googleapis.com/invoker-iam-disabled': 'false',
+    });
+    expect(run.api.spec.template.spec.serviceAccountName).toBe(SA.api);
+    expect(run.api.spec.template.spec.containerConcurrency).toBe(40);
+  });
+
+  it('lets the tasks invoker call the renderer only, and the scheduler the ingress only', () => {
+    const grants = callsStartingWith(run.calls, 'run', 'services', 'add-iam-policy-binding').map(
+      (call) => `${call[3]} ${flag(call, 'member')} ${flag(call, 'role')}`,
+    );
+    expect(grants).toEqual([
+      `manim-renderer serviceAccount:${SA.invoker} roles/run.invoker`,
+      `manim-api serviceAccount:${SA.scheduler} roles/run.invoker`,
+    ]);
+  });
+
+  it('routes every task to the renderer with an OIDC token of the invoker account', () => {
+    const [update] = callsStartingWith(run.calls, 'tasks', 'queues', 'update');
+    expect(flag(update!, 'http-uri-override')).toBe(
+      'scheme:https,host:manim-renderer-123456789012.europe-west1.run.app,path:/tasks,mode:ALWAYS',
+    );
+    expect(flag(update!, 'http-oidc-service-account-email-override')).toBe(SA.invoker);
+    expect(flag(update!, 'http-oidc-token-audience-override')).toBe(RENDERER_URL);
+  });
+
+  it('gives the ingress, the renderer and the queue the same renderer URL and audience', () => {
+    expect(envOf(run.api)).toMatchObject({ RENDERER_URL, RENDERER_AUDIENCE: RENDERER_URL });
+    expect(envOf(run.renderer)).toMatchObject({ RENDERER_AUDIENCE: RENDERER_URL });
+  });
+
+  it('fills in every setting so that each service starts with a valid configuration', () => {
+    const api = loadConfig(envOf(run.api));
+    expect(api).toMatchObject({ MODE: 'gcp', ROLE: 'ingress', AUTH_MODE: 'iam', GOOGLE_CLOUD_PROJECT: 'demo-project', BUCKET: 'demo-project-manim-renders' });
+    expect(api.AUTH_ALLOWLIST.split(',')).toContain(SA.scheduler);
+    const renderer = loadConfig(envOf(run.renderer));
+    expect(renderer).toMatchObject({ MODE: 'gcp', ROLE: 'renderer', TASKS_INVOKER_SA: SA.invoker, RENDER_CONCURRENCY: 1 });
+  });
+
+  it('prints both URLs', () => {
+    expect(run.stdout).toContain(`manim-api\t${API_URL}`);
+    expect(run.stdout).toContain(`manim-renderer\t${RENDERER_URL}`);
+  });
+});
+
+describe('deploy.sh', () => {
+  it("sizes the renderer's max instances and the queue's concurrent dispatches from one setting", () => {
+    const run = deploy({ env: { RENDER_MAX_INSTANCES: '7', TASK_MAX_ATTEMPTS: '9' } });
+    expect(run.renderer.spec.template.metadata.annotations['autoscaling.knative.dev/maxScale']).toBe('7');
+    const [update] = callsStartingWith(run.calls, 'tasks', 'queues', 'update');
+    expect(flag(update!, 'max-concurrent-dispatches')).toBe('7');
+    // The renderer fails a scene for good on what the queue calls its last attempt: the two must agree.
+    expect(flag(update!, 'max-attempts')).toBe('9');
+    expect(envOf(run.renderer).TASK_MAX_ATTEMPTS).toBe('9');
+  });
+
+  it('gives the renderer a request timeout above the longest render', () => {
+    const run = deploy({ env: { MAX_TIMEOUT_SECONDS: '900' } });
+    expect(run.renderer.spec.template.spec.timeoutSeconds).toBeGreaterThan(900);
+    expect(run.renderer.spec.template.spec.timeoutSeconds).toBeLessThanOrEqual(1800);
+    expect(envOf(run.renderer).MAX_TIMEOUT_SECONDS).toBe('900');
+  });
+
+  it("refuses a render timeout that cannot fit in Cloud Tasks' dispatch deadline", () => {
+    const run = deploy({ env: { MAX_TIMEOUT_SECONDS: '1700' } });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/dispatch deadline/);
+    expect(run.calls.filter(isMutation)).toEqual([]);
+  });
+
+  it('grants nothing again on a second deploy, and states the services and the queue again', () => {
+    const run = deploy({ state: 'present' });
+    expect(run.status).toBe(0);
+    expect(run.calls.filter((call) => call.includes('add-iam-policy-binding'))).toEqual([]);
+    expect(callsStartingWith(run.calls, 'run', 'services', 'replace')).toHaveLength(2);
+    expect(callsStartingWith(run.calls, 'tasks', 'queues', 'update')).toHaveLength(1);
+  });
+
+  it('lets the callers in API_INVOKERS call the ingress', () => {
+    const run = deploy({ env: { API_INVOKERS: 'serviceAccount:web@demo-project.iam.gserviceaccount.com,group:eng@example.com' } });
+    const members = callsStartingWith(run.calls, 'run', 'services', 'add-iam-policy-binding', 'manim-api').map((call) => flag(call, 'member'));
+    expect(members).toEqual([
+      `serviceAccount:${SA.scheduler}`,
+      'serviceAccount:web@demo-project.iam.gserviceaccount.com',
+      'group:eng@example.com',
+    ]);
+  });
+
+  it('with --image deploys that image and builds nothing', () => {
+    const image = 'europe-west1-docker.pkg.dev/demo-project/manim-render/manim-render:previous';
+    const run = deploy({ args: ['--image', image] });
+    expect(run.status).toBe(0);
+    expect(callsStartingWith(run.calls, 'builds')).toEqual([]);
+    expect(run.renderer.spec.template.spec.containers[0]!.image).toBe(image);
+  });
+
+  it('with --dry-run runs only queries and prints every command', () => {
+    const run = deploy({ args: ['--dry-run'] });
+    expect(run.status).toBe(0);
+    expect(run.calls.filter(isMutation)).toEqual([]);
+    expect(run.printed.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual([
+      'gcloud builds submit ' + run.printed[0]!.split(' ')[3],
+      'gcloud run services replace',
+      'gcloud run services add-iam-policy-binding',
+      'gcloud tasks queues update',
+      'gcloud run services replace',
+      'gcloud run services add-iam-policy-binding',
+    ]);
+  });
+
+  it('with --builder docker builds for linux/amd64 and pushes to Artifact Registry', () => {
+    const run = deploy({ args: ['--dry-run', '--builder', 'docker'] });
+    expect(run.status).toBe(0);
+    const image = 'europe-west1-docker.pkg.dev/demo-project/manim-render/manim-render:test-tag';
+    expect(run.printed.slice(0, 3)).toEqual([
+      'gcloud auth configure-docker europe-west1-docker.pkg.dev --quiet',
+      expect.stringMatching(new RegExp(`^docker build --platform=linux/amd64 --tag=${image} `)),
+      `docker push ${image}`,
+    ]);
+  });
+
+  it('refuses to deploy into a project setup-gcp.sh has not prepared', () => {
+    const run = runScript('deploy.sh', [...PROJECT, '--tag', 'x'], { state: 'absent' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/run \.\/setup-gcp\.sh first/);
+    expect(run.calls.filter(isMutation)).toEqual([]);
+  });
+
+  it('stops at an error other than "not found"', () => {
+    const run = runScript('deploy.sh', [...PROJECT, '--tag', 'x'], { state: 'denied' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/PERMISSION_DENIED/);
+    expect(run.calls.filter(isMutation)).toEqual([]);
+  });
+
+  it('prints its usage with --help', () => {
+    const run = runScript('deploy.sh', ['--help'], { state: 'absent' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Usage: \.\/deploy\.sh/);
+    expect(run.calls).toEqual([]);
+  });
+});
