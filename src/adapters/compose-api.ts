@@ -14,6 +14,8 @@ import type { IdempotencyStore } from '../domain/ports/idempotency-store';
 import type { BatchStore } from '../domain/ports/batch-store';
 import type { SceneSource } from '../domain/ports/scene-source';
 import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
+import type { ResultCache } from '../domain/ports/result-cache';
+import { rendererFingerprint } from '../renderer/renderer-fingerprint';
 import { notifyIfFinished } from '../domain/notify-if-finished';
 import type { WebhookTargetPolicy } from '../webhooks/post-webhook';
 import type { IngressAuth } from '../api/middleware/authenticate';
@@ -23,12 +25,12 @@ import { parseAllowlist } from '../auth/principal-allowlist';
 /** The public API's dependencies in either mode, around the stores and queue the mode provides. */
 export function composeApi(
   config: Config,
-  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore; idempotency: IdempotencyStore; batches: BatchStore; sceneSource?: SceneSource; webhookSecrets: WebhookSecrets },
+  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore; idempotency: IdempotencyStore; batches: BatchStore; sceneSource?: SceneSource; webhookSecrets: WebhookSecrets; resultCache: ResultCache },
   logger: Logger,
   readiness: () => Promise<ReadinessReport>,
 ): { api: ApiDeps; close(): void } {
   const inspector = new PythonSceneInspector({ python: config.PYTHON, pythonPath: path.join(APP_ROOT, 'python') });
-  const { apiKeys, ...stores } = ports;
+  const { apiKeys, resultCache, ...stores } = ports;
   return {
     api: {
       ...stores,
@@ -36,6 +38,9 @@ export function composeApi(
       ...(config.API_KEYS && { apiKeys }),
       submitsPerMinute: config.QUOTA_SUBMITS_PER_MINUTE,
       webhookPolicy: webhookPolicy(config),
+      ...(config.RESULT_CACHE && {
+        cache: { resultCache, jobStore: ports.jobStore, blobStore: ports.blobStore, renderer: rendererFingerprint({ appRoot: APP_ROOT, seed: config.RENDER_SEED }) },
+      }),
       notify: (params) => notifyIfFinished(stores, params),
       inspector,
       ids: timeOrderedIds(),

@@ -6,6 +6,7 @@ import { composeApi, readinessOf, webhookPolicy } from './compose-api';
 import { notifyIfFinished } from '../domain/notify-if-finished';
 import { systemClock } from '../domain/ports/clock';
 import { FirestoreWebhookSecrets } from './google/firestore-webhook-secrets';
+import { FirestoreResultCache } from './google/firestore-result-cache';
 import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
 import { CloudTasksQueue } from './google/cloud-tasks-queue';
@@ -62,6 +63,7 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
   const idempotency = new FirestoreIdempotencyStore(firestore);
   const batches = new FirestoreBatchStore(firestore);
   const webhookSecrets = new FirestoreWebhookSecrets(firestore);
+  const resultCache = new FirestoreResultCache(firestore);
   const notify = (params: { jobId: string }) => notifyIfFinished({ jobStore, batches, taskQueue }, params);
 
   if (config.ROLE === 'renderer') {
@@ -76,7 +78,7 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
     return {
       renderer: {
         taskDeps: {
-          render: { ...renderer.renderDeps, notify },
+          render: { ...renderer.renderDeps, notify, resultCache },
           webhooks: {
             jobStore,
             batches,
@@ -100,7 +102,7 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
 
   const apiKeys = new FirestoreApiKeyStore(firestore);
   const sceneSource = new GcsSceneSource({ projectId, apiEndpoint: config.GCS_API_ENDPOINT });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource, webhookSecrets }, logger, async () => readinessOf({ config: { ok: true } }));
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource, webhookSecrets, resultCache }, logger, async () => readinessOf({ config: { ok: true } }));
   return {
     api: api.api,
     start: () => undefined,

@@ -12,6 +12,7 @@ import { SqliteApiKeyStore } from './local/sqlite-api-key-store';
 import { SqliteBatchStore } from './local/sqlite-batch-store';
 import { SqliteIdempotencyStore } from './local/sqlite-idempotency-store';
 import { SqliteJobStore } from './local/sqlite-job-store';
+import { SqliteResultCache } from './local/sqlite-result-cache';
 import { SqliteWebhookSecrets } from './local/sqlite-webhook-secrets';
 
 /**
@@ -37,11 +38,12 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   const idempotency = new SqliteIdempotencyStore({ filePath: path.join(config.DATA_DIR, 'idempotency.sqlite') });
   const batches = new SqliteBatchStore({ filePath: path.join(config.DATA_DIR, 'batches.sqlite') });
   const webhookSecrets = new SqliteWebhookSecrets({ filePath: path.join(config.DATA_DIR, 'webhook-secrets.sqlite') });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, webhookSecrets }, logger, async () =>
+  const resultCache = new SqliteResultCache({ filePath: path.join(config.DATA_DIR, 'result-cache.sqlite') });
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, webhookSecrets, resultCache }, logger, async () =>
     readinessOf(await renderer.checks()),
   );
   const taskDeps: TaskHandlerDeps = {
-    render: { ...renderer.renderDeps, notify: api.api.notify },
+    render: { ...renderer.renderDeps, notify: api.api.notify, resultCache },
     webhooks: {
       jobStore,
       batches,
@@ -71,6 +73,7 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
       idempotency.close();
       batches.close();
       webhookSecrets.close();
+      resultCache.close();
     },
   };
 }

@@ -6,6 +6,7 @@ import type { IdGenerator } from '../domain/ports/id-generator';
 import type { JobStore } from '../domain/ports/job-store';
 import type { IdempotencyStore } from '../domain/ports/idempotency-store';
 import type { BatchStore } from '../domain/ports/batch-store';
+import type { RenderCacheDeps } from '../domain/reuse-cached-render';
 import type { SceneSource } from '../domain/ports/scene-source';
 import type { SceneInspector } from '../domain/ports/scene-inspector';
 import type { TaskQueue } from '../domain/ports/task-queue';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   jobStore: JobStore;
   idempotency: IdempotencyStore;
   batches: BatchStore;
+  /** Reuses identical earlier renders; absent when RESULT_CACHE is off. */
+  cache?: RenderCacheDeps;
   /** Reads scene files from Cloud Storage for batches; absent in local mode. */
   sceneSource?: SceneSource;
   taskQueue: TaskQueue;

@@ -13,6 +13,7 @@ function sceneView(jobId: string, scene: SceneRecord): SceneView {
     status: scene.status,
     progress: scene.status === 'succeeded' ? 1 : scene.progress,
     attempts: scene.attempts,
+    ...(scene.cacheHit && { cacheHit: true }),
     ...(scene.output && {
       output: {
         url: videoPath(jobId, scene.name),

@@ -34,6 +34,8 @@ export const sceneViewSchema = z.object({
   status: sceneStatusSchema,
   progress: z.number().min(0).max(1),
   attempts: z.number().int().nonnegative(),
+  /** True when an identical earlier render of the same principal was reused instead of rendering again. */
+  cacheHit: z.boolean().optional(),
   output: renderOutputSchema.optional(),
   error: renderErrorSchema.optional(),
   startedAt: z.string().optional(),

@@ -6,6 +6,9 @@ import type { Clock } from './ports/clock';
 import type { IdGenerator } from './ports/id-generator';
 import type { IdempotencyStore } from './ports/idempotency-store';
 import { idempotent } from './idempotent';
+import type { SceneRecord } from './job';
+import { renderKey } from './render-key';
+import { reuseCachedRender, type RenderCacheDeps } from './reuse-cached-render';
 import type { JobStore } from './ports/job-store';
 import type { SceneInspector } from './ports/scene-inspector';
 import type { TaskQueue } from './ports/task-queue';
@@ -22,6 +25,8 @@ export interface SubmitLimits {
 export interface CreateRenderJobDeps {
   jobStore: JobStore;
   idempotency: IdempotencyStore;
+  /** Reuses identical earlier renders; absent means every submit renders. */
+  cache?: RenderCacheDeps;
   taskQueue: TaskQueue;
   inspector: SceneInspector;
   ids: IdGenerator;
@@ -88,8 +93,12 @@ async function createNewRenderJob(
     throw new ValidationError('unknown_scene', `no scene named ${unknown.join(', ')} in the code`, { unknown, available });
   }
 
+  const now = deps.clock.now();
+  const records = await Promise.all(scenes.map((name) => sceneRecordFor(deps, { owner: params.owner, jobId: params.id, scene: name, request, now })));
+  const toRender = records.filter((scene) => scene.status === 'queued').map((scene) => scene.name);
+
   const active = await deps.jobStore.countActiveScenes({ owner: params.owner });
-  if (active + scenes.length > limits.maxActiveScenes) {
+  if (toRender.length > 0 && active + toRender.length > limits.maxActiveScenes) {
     throw new QuotaExceededError(
       `${active} scenes are already queued or rendering for you; the limit is ${limits.maxActiveScenes}`,
       30,
@@ -97,7 +106,6 @@ async function createNewRenderJob(
     );
   }
 
-  const now = deps.clock.now().toISOString();
   const job: JobRecord = {
     id: params.id,
     owner: params.owner,
@@ -108,14 +116,15 @@ async function createNewRenderJob(
     metadata: request.metadata ?? {},
     ...(request.webhookUrl && { webhookUrl: request.webhookUrl }),
     ...(params.batchId && { batchId: params.batchId }),
-    scenes: scenes.map((name) => ({ name, status: 'queued', progress: 0, attempts: 0, updatedAt: now })),
-    createdAt: now,
-    updatedAt: now,
+    scenes: records,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
   };
   await deps.jobStore.createJob({ job });
+  if (toRender.length === 0) return job; // every scene reused an earlier render
   try {
     await deps.taskQueue.enqueue({
-      tasks: scenes.map((scene) => ({
+      tasks: toRender.map((scene) => ({
         name: renderTaskName(job.id, scene),
         payload: { type: 'render-scene', version: TASK_PAYLOAD_VERSION, jobId: job.id, scene },
         dispatchDeadlineSeconds: dispatchDeadlineSeconds(timeoutSeconds),
@@ -129,4 +138,18 @@ async function createNewRenderJob(
     });
   }
   return job;
+}
+
+/** A new scene: reused from an identical earlier render when the cache has one, otherwise queued. */
+async function sceneRecordFor(
+  deps: CreateRenderJobDeps,
+  params: { owner: string; jobId: string; scene: string; request: CreateRenderRequest; now: Date },
+): Promise<SceneRecord> {
+  const { request } = params;
+  const key = deps.cache && renderKey({ code: request.code, scene: params.scene, quality: request.quality, format: request.format, renderer: deps.cache.renderer });
+  if (deps.cache && key) {
+    const reused = await reuseCachedRender(deps.cache, { owner: params.owner, key, jobId: params.jobId, scene: params.scene, format: request.format, now: params.now });
+    if (reused) return reused;
+  }
+  return { name: params.scene, status: 'queued', progress: 0, attempts: 0, ...(key && { renderKey: key }), updatedAt: params.now.toISOString() };
 }

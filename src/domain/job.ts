@@ -23,6 +23,10 @@ export interface SceneRecord {
   output?: StoredOutput;
   error?: RenderError;
   logKey?: string;
+  /** What makes this render the same as another (domain/render-key.ts); set at submit. */
+  renderKey?: string;
+  /** Succeeded at submit time from an identical earlier render, without rendering. */
+  cacheHit?: boolean;
   startedAt?: string;
   finishedAt?: string;
   updatedAt: string;

@@ -6,6 +6,7 @@ import { classifyRenderFailure } from './classify-render-failure';
 import type { BlobStore } from './ports/blob-store';
 import type { Clock } from './ports/clock';
 import type { JobStore } from './ports/job-store';
+import type { ResultCache } from './ports/result-cache';
 import type { RenderAttempt, SceneRenderer } from './ports/scene-renderer';
 
 export interface RunRenderTaskDeps {
@@ -22,6 +23,8 @@ export interface RunRenderTaskDeps {
    */
   leaseMs: number;
   seed: number;
+  /** Remembers each successful render so an identical later submit can reuse it. */
+  resultCache?: ResultCache;
   /** Told each time a scene of a job ends, to queue the job's and its batch's webhooks once they are finished. */
   notify?: (params: { jobId: string }) => Promise<void>;
 }
@@ -110,6 +113,8 @@ export async function runRenderTask(
         // Cancelled or deleted while rendering: the files belong to no scene any more.
         await deps.blobStore.deletePrefix({ prefix: sceneFilesPrefix(jobId, scene) });
       }
+      const cacheKey = job.scenes.find((s) => s.name === scene)?.renderKey;
+      if (recorded && cacheKey) await deps.resultCache?.remember({ owner: job.owner, key: cacheKey, render: { jobId, scene } });
       outcomeLog.info('render outcome', { outcome: recorded ? 'succeeded' : 'discarded', bytes: stored.bytes });
       await deps.notify?.({ jobId });
       return;

@@ -88,6 +88,16 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       expect((await readAll(store.read({ key }))).toString('utf8')).toBe(text);
     });
 
+    it('copies a blob to another key with its content type, leaving the original', async () => {
+      const from = `${prefix}/copy-from/out.txt`;
+      const to = `${prefix}/copy-to/out.txt`;
+      await store.putText({ key: from, text: 'the same bytes', contentType: 'text/x-log' });
+      await store.copy({ fromKey: from, toKey: to });
+      expect(await store.stat({ key: to })).toEqual({ bytes: 14, contentType: 'text/x-log' });
+      expect((await readAll(store.read({ key: to }))).toString()).toBe('the same bytes');
+      expect(await store.stat({ key: from })).not.toBeNull();
+    });
+
     it('replaces a blob written again under the same key', async () => {
       const key = `${prefix}/Intro/render.log`;
       await store.putText({ key, text: 'first attempt, much longer', contentType: 'text/plain' });

@@ -64,6 +64,11 @@ export class GcsBlobStore implements BlobStore {
     }
   }
 
+  async copy({ fromKey, toKey }: { fromKey: string; toKey: string }): Promise<void> {
+    // A server-side copy: the bytes never leave Cloud Storage; metadata (type, cache headers) comes along.
+    await this.bucket.file(checkedKey(fromKey)).copy(this.bucket.file(checkedKey(toKey)));
+  }
+
   async putText({ key, text, contentType }: { key: string; text: string; contentType: string }): Promise<void> {
     await this.bucket.file(checkedKey(key)).save(Buffer.from(text, 'utf8'), {
       resumable: false,

@@ -30,6 +30,12 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  async copy({ fromKey, toKey }: { fromKey: string; toKey: string }): Promise<void> {
+    const info = await this.stat({ key: fromKey });
+    if (!info) throw new Error(`no blob ${fromKey}`);
+    await this.write(toKey, info.contentType, (target) => pipeline(fs.createReadStream(this.pathOf(fromKey)), target));
+  }
+
   async putText({ key, text, contentType }: { key: string; text: string; contentType: string }): Promise<void> {
     await this.write(key, contentType, async (target) => {
       target.end(text);

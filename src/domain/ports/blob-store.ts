@@ -12,6 +12,8 @@ export interface BlobInfo {
 export interface BlobStore {
   /** Copies a local file in. The source must be a regular file; a symlink is refused. */
   putFile(params: { key: string; filePath: string; contentType: string }): Promise<BlobInfo>;
+  /** Copies a stored blob to another key (server-side where the store can). */
+  copy(params: { fromKey: string; toKey: string }): Promise<void>;
   putText(params: { key: string; text: string; contentType: string }): Promise<void>;
   stat(params: { key: string }): Promise<BlobInfo | null>;
   /** Streams `[start, end]` (inclusive) or the whole blob. */

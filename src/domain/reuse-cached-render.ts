@@ -1,0 +1,49 @@
+import type { OutputFormat } from '../contracts/quality';
+import { logKey, outputKey } from './blob-keys';
+import type { SceneRecord } from './job';
+import type { BlobStore } from './ports/blob-store';
+import type { JobStore } from './ports/job-store';
+import type { ResultCache } from './ports/result-cache';
+
+export interface RenderCacheDeps {
+  resultCache: ResultCache;
+  jobStore: JobStore;
+  blobStore: BlobStore;
+  /** The Manim build and seed renders are made with; part of every render key. */
+  renderer: string;
+}
+
+/**
+ * A scene that an identical earlier render of the same principal already produced: its file and log are copied
+ * under the new job (so deleting either job never breaks the other) and the scene is born succeeded. Null when
+ * there is no such render any more (deleted, expired, or it did not succeed).
+ */
+export async function reuseCachedRender(
+  deps: RenderCacheDeps,
+  params: { owner: string; key: string; jobId: string; scene: string; format: OutputFormat; now: Date },
+): Promise<SceneRecord | null> {
+  const cached = await deps.resultCache.lookup({ owner: params.owner, key: params.key });
+  if (!cached) return null;
+  const source = await deps.jobStore.getJob({ id: cached.jobId });
+  const earlier = source?.owner === params.owner ? source.scenes.find((s) => s.name === cached.scene) : undefined;
+  if (!earlier || earlier.status !== 'succeeded' || !earlier.output || earlier.renderKey !== params.key) return null;
+
+  const blobKey = outputKey(params.jobId, params.scene, params.format);
+  await deps.blobStore.copy({ fromKey: earlier.output.blobKey, toKey: blobKey });
+  const log = earlier.logKey ? logKey(params.jobId, params.scene) : undefined;
+  if (earlier.logKey && log) await deps.blobStore.copy({ fromKey: earlier.logKey, toKey: log });
+  const now = params.now.toISOString();
+  return {
+    name: params.scene,
+    status: 'succeeded',
+    progress: 1,
+    attempts: 0,
+    renderKey: params.key,
+    cacheHit: true,
+    output: { ...earlier.output, blobKey },
+    ...(log && { logKey: log }),
+    startedAt: now,
+    finishedAt: now,
+    updatedAt: now,
+  };
+}
