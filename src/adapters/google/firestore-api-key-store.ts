@@ -1,4 +1,5 @@
-import { Firestore } from '@google-cloud/firestore';
+import type { Firestore } from '@google-cloud/firestore';
+import { createFirestoreClient, type FirestoreConnection } from './firestore-client';
 import type { ApiKeyRecord, ApiKeyStore } from '../../domain/ports/api-key-store';
 
 export const API_KEYS_COLLECTION = 'apiKeys';
@@ -7,13 +8,8 @@ export const API_KEYS_COLLECTION = 'apiKeys';
 export class FirestoreApiKeyStore implements ApiKeyStore {
   private readonly db: Firestore;
 
-  constructor(params: { projectId: string; databaseId?: string; emulatorHost?: string }) {
-    this.db = new Firestore({
-      projectId: params.projectId,
-      databaseId: params.databaseId,
-      ignoreUndefinedProperties: true,
-      ...(params.emulatorHost && { host: params.emulatorHost, ssl: false }),
-    });
+  constructor(connection: FirestoreConnection) {
+    this.db = createFirestoreClient(connection);
   }
 
   async putKey({ record }: { record: ApiKeyRecord }): Promise<void> {

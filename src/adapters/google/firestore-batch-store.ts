@@ -1,4 +1,5 @@
-import { Firestore } from '@google-cloud/firestore';
+import type { Firestore } from '@google-cloud/firestore';
+import { createFirestoreClient, type FirestoreConnection } from './firestore-client';
 import type { BatchRecord } from '../../domain/batch';
 import type { BatchStore } from '../../domain/ports/batch-store';
 
@@ -8,13 +9,8 @@ export const BATCHES_COLLECTION = 'renderBatches';
 export class FirestoreBatchStore implements BatchStore {
   private readonly db: Firestore;
 
-  constructor(params: { projectId: string; databaseId?: string; emulatorHost?: string }) {
-    this.db = new Firestore({
-      projectId: params.projectId,
-      databaseId: params.databaseId,
-      ignoreUndefinedProperties: true,
-      ...(params.emulatorHost && { host: params.emulatorHost, ssl: false }),
-    });
+  constructor(connection: FirestoreConnection) {
+    this.db = createFirestoreClient(connection);
   }
 
   async createBatch({ batch }: { batch: BatchRecord }): Promise<void> {

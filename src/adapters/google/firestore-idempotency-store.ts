@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Firestore, Timestamp } from '@google-cloud/firestore';
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
+import { createFirestoreClient, type FirestoreConnection } from './firestore-client';
 import type { IdempotencyRecord, IdempotencyStore } from '../../domain/ports/idempotency-store';
 import { GrpcCode, grpcCodeOf } from './grpc-code';
 
@@ -13,13 +14,8 @@ const RETENTION_MS = 24 * 60 * 60 * 1000;
 export class FirestoreIdempotencyStore implements IdempotencyStore {
   private readonly db: Firestore;
 
-  constructor(params: { projectId: string; databaseId?: string; emulatorHost?: string }) {
-    this.db = new Firestore({
-      projectId: params.projectId,
-      databaseId: params.databaseId,
-      ignoreUndefinedProperties: true,
-      ...(params.emulatorHost && { host: params.emulatorHost, ssl: false }),
-    });
+  constructor(connection: FirestoreConnection) {
+    this.db = createFirestoreClient(connection);
   }
 
   async reserve(params: { scope: string; key: string; record: IdempotencyRecord; now: Date }) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Firestore, Timestamp, type CollectionReference, type DocumentReference, type DocumentSnapshot } from '@google-cloud/firestore';
+import { Timestamp, type Firestore, type CollectionReference, type DocumentReference, type DocumentSnapshot } from '@google-cloud/firestore';
 import type { JobStatus } from '../../contracts/job';
 import { ConflictError, ValidationError } from '../../domain/errors';
 import type { JobRecord, SceneRecord } from '../../domain/job';
@@ -29,6 +29,7 @@ import {
 import { buildQuery, firestoreJobQueries, JOBS_COLLECTION, SCENES_COLLECTION } from './firestore-job-queries';
 import { GrpcCode, grpcCodeOf } from './grpc-code';
 import { retryOnConflict } from './retry-on-conflict';
+import { createFirestoreClient } from './firestore-client';
 
 export interface FirestoreJobStoreOptions {
   projectId: string;
@@ -75,13 +76,7 @@ export class FirestoreJobStore implements JobStore {
   private readonly retentionDays: number;
 
   constructor(private readonly options: FirestoreJobStoreOptions) {
-    this.db = new Firestore({
-      projectId: options.projectId,
-      ...(options.databaseId ? { databaseId: options.databaseId } : {}),
-      ...(options.emulatorHost ? { host: options.emulatorHost, ssl: false } : {}),
-      // Optional record fields (logKey, error.line) are absent, not null.
-      ignoreUndefinedProperties: true,
-    });
+    this.db = createFirestoreClient(options);
     this.jobs = this.db.collection(JOBS_COLLECTION);
     this.retentionDays = options.retentionDays ?? 30;
   }

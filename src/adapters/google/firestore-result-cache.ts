@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Firestore } from '@google-cloud/firestore';
+import type { Firestore } from '@google-cloud/firestore';
+import { createFirestoreClient, type FirestoreConnection } from './firestore-client';
 import type { CachedRender, ResultCache } from '../../domain/ports/result-cache';
 
 export const RESULT_CACHE_COLLECTION = 'renderCache';
@@ -8,12 +9,8 @@ export const RESULT_CACHE_COLLECTION = 'renderCache';
 export class FirestoreResultCache implements ResultCache {
   private readonly db: Firestore;
 
-  constructor(params: { projectId: string; databaseId?: string; emulatorHost?: string }) {
-    this.db = new Firestore({
-      projectId: params.projectId,
-      databaseId: params.databaseId,
-      ...(params.emulatorHost && { host: params.emulatorHost, ssl: false }),
-    });
+  constructor(connection: FirestoreConnection) {
+    this.db = createFirestoreClient(connection);
   }
 
   async remember({ owner, key, render }: { owner: string; key: string; render: CachedRender }): Promise<void> {

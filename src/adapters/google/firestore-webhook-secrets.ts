@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Firestore } from '@google-cloud/firestore';
+import type { Firestore } from '@google-cloud/firestore';
+import { createFirestoreClient, type FirestoreConnection } from './firestore-client';
 import type { WebhookSecrets } from '../../domain/ports/webhook-secrets';
 import { GrpcCode, grpcCodeOf } from './grpc-code';
 
@@ -9,12 +10,8 @@ export const WEBHOOK_SECRETS_COLLECTION = 'webhookSecrets';
 export class FirestoreWebhookSecrets implements WebhookSecrets {
   private readonly db: Firestore;
 
-  constructor(params: { projectId: string; databaseId?: string; emulatorHost?: string }) {
-    this.db = new Firestore({
-      projectId: params.projectId,
-      databaseId: params.databaseId,
-      ...(params.emulatorHost && { host: params.emulatorHost, ssl: false }),
-    });
+  constructor(connection: FirestoreConnection) {
+    this.db = createFirestoreClient(connection);
   }
 
   async secretFor({ principal }: { principal: string }): Promise<string> {
