@@ -37,14 +37,10 @@ export class WarmWorkerPool {
     if (this.params.keepWarm && !this.spare && !this.closed) this.spare = this.startWorker();
   }
 
-  /**
-   * Hands out the spare worker (or a new one). The next spare starts once this worker's process has ended, not
-   * at once: starting Python and importing Manim beside a render would take CPU from the render it waits behind.
-   */
   take(): LeasedWorker {
     const taken = this.spare ?? this.startWorker();
     this.spare = undefined;
-    void taken.worker.whenExited().then(() => this.warmUp());
+    this.warmUp();
     return taken;
   }
 

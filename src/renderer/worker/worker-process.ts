@@ -106,11 +106,6 @@ export class WorkerProcess {
     return this.child.pid;
   }
 
-  /** Settles once the worker's process has exited, however it ended. */
-  whenExited(): Promise<void> {
-    return this.exited.then(() => undefined);
-  }
-
   /**
    * Sends the job and resolves with how it ended. `onMessage` sees plan and progress messages.
    * The deadline and the signal both kill the whole process group.
