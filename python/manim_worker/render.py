@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .limits import apply_job_limits
-from .protocol import emit
+from .protocol import PROTOCOL_FD, emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
 
 QUALITY_FLAGS = {
@@ -160,6 +160,9 @@ def _run(job: dict[str, Any]) -> None:
 
 def main() -> None:
     started = time.monotonic()
+    # The worker needs stdin, stdout, stderr and the protocol channel; anything else it was handed (bubblewrap
+    # leaves its user-namespace fd open) is closed before any other code runs, the scene's included.
+    os.closerange(PROTOCOL_FD + 1, 1 << 16)
     import manim
 
     _install_play_hook()

@@ -57,6 +57,8 @@ const configSchema = z
     /** Ceiling of each worker's address space; the worker lowers it to its quality's budget. */
     SANDBOX_MAX_ADDRESS_SPACE_BYTES: int(256 * 1024 * 1024, 2 ** 40).default(6 * 1024 * 1024 * 1024),
     SANDBOX_DISK_BYTES: int(1024 * 1024, 2 ** 40).default(4 * 1024 * 1024 * 1024),
+    /** Memory of a whole sandbox, where the host lets it have a memory cgroup (4k renders peak near 2.1 GiB). */
+    SANDBOX_MEMORY_BYTES: int(256 * 1024 * 1024, 2 ** 40).default(4 * 1024 * 1024 * 1024),
     SANDBOX_TMP_BYTES: int(1024 * 1024, 2 ** 36).default(256 * 1024 * 1024),
     SANDBOX_OPEN_FILES: int(64, 1 << 20).default(1024),
 

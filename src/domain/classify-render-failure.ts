@@ -12,6 +12,12 @@ const permanent = (error: RenderError): ClassifiedFailure => ({ retryable: false
 const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]|File size limit exceeded/;
 const LATEX_MISSING = /No such file or directory: '(latex|dvisvgm|xelatex)'|(latex|dvisvgm) (command )?not found/i;
 const LATEX_FAILED = /latex error converting to dvi|LaTeX compilation error/i;
+/** fork() and thread creation past the sandbox's process limit (RLIMIT_NPROC, pids cgroup). */
+const PROCESS_LIMIT = /^(BlockingIOError: \[Errno 11\]|RuntimeError: can't start new thread)/;
+/** The sandbox refuses every socket but AF_UNIX (EAFNOSUPPORT), however the scene reached for the network. */
+const NO_NETWORK = /\[Errno 97\] Address family not supported/;
+/** The sandbox's supervisor stopped a scene that printed past its output ceiling. */
+const OUTPUT_FLOOD = /\[sandbox\] Output limit exceeded/;
 
 /** Decides whose fault a failed render was, and explains the known raw failures in words a user can act on. */
 export function classifyRenderFailure(failure: RawRenderFailure, log: string): ClassifiedFailure {
@@ -47,8 +53,15 @@ function classifySceneError(failure: Extract<RawRenderFailure, { reason: 'scene_
   const where = failure.line ? { line: failure.line } : {};
   const traceback = failure.traceback ? { traceback: failure.traceback } : {};
   const text = `${failure.message}\n${failure.traceback ?? ''}\n${log}`;
-  if (failure.exception === 'MemoryError') {
+  // numpy raises its own subclass of MemoryError when an array does not fit.
+  if (failure.exception === 'MemoryError' || failure.exception === '_ArrayMemoryError') {
     return permanent({ code: 'memory_limit', message: 'the scene ran out of memory', ...where, ...traceback });
+  }
+  if (PROCESS_LIMIT.test(`${failure.exception}: ${failure.message}`)) {
+    return permanent({ code: 'process_limit', message: 'the scene started more processes or threads than a render may', ...where, ...traceback });
+  }
+  if (NO_NETWORK.test(failure.message)) {
+    return permanent({ code: 'network_unavailable', message: 'scenes run without network access; include what the scene needs in its code', ...where, ...traceback });
   }
   if (DISK_FULL.test(text)) {
     return permanent({ code: 'disk_limit', message: 'the scene used more disk than a render may', ...where, ...traceback });
@@ -78,6 +91,7 @@ function classifyCrash(failure: Extract<RawRenderFailure, { reason: 'worker_cras
     return { retryable: true, reason: `the render worker failed to start (exit ${failure.exitCode}, signal ${failure.signal})` };
   }
   if (DISK_FULL.test(log)) return permanent({ code: 'disk_limit', message: 'the scene used more disk than a render may' });
+  if (OUTPUT_FLOOD.test(log)) return permanent({ code: 'output_limit', message: 'the scene printed more output than a render may' });
   if (failure.signal === 'SIGKILL') {
     return permanent({ code: 'memory_limit', message: 'the render process was killed, most likely for using too much memory' });
   }

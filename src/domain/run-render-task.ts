@@ -145,8 +145,15 @@ export async function runRenderTask(
     await deps.notify?.({ jobId });
   } catch (error) {
     if (error instanceof RetryableTaskError) throw error;
-    // Our side broke (storage, job store): hand the scene back so the redelivery can claim it at once.
+    // Our side broke (storage, job store): hand the scene back so the redelivery can claim it at once, or, on the
+    // queue's last attempt, fail it rather than leave it waiting for a delivery that will never come.
     log.error('render task failed on our side', { error: (error as Error).message });
+    if (params.retryCount + 1 >= params.maxAttempts) {
+      const failure: RenderError = { code: 'internal_error', message: `the render failed on our side ${params.maxAttempts} times` };
+      await deps.jobStore.failScene({ jobId, scene, error: failure, now: deps.clock.now() }).catch(() => undefined);
+      await deps.notify?.({ jobId }).catch(() => undefined);
+      return;
+    }
     await deps.jobStore.releaseScene({ jobId, scene, leaseToken, now: deps.clock.now() }).catch(() => undefined);
     throw new RetryableTaskError((error as Error).message);
   } finally {

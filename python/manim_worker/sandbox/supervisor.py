@@ -6,7 +6,7 @@ The supervisor runs outside the sandbox as the service's user (root in the conta
 
 1. prepares the user namespace (as root: one owned by the sandbox uid, see user_namespace.py; otherwise
    bubblewrap makes its own with --unshare-user --disable-userns) and the seccomp filter (seccomp_filter.py);
-2. optionally puts the sandbox in its own pids cgroup (pids_cgroup.py);
+2. puts the sandbox in its own pids and memory cgroups, where the host allows (cgroups.py);
 3. starts bubblewrap as the sandbox uid with an empty environment, so nothing of the service's environment
    exists anywhere in the sandbox, not even in bubblewrap's own PID 1;
 4. watches the render directory's disk use and stops the sandbox over its quota;
@@ -31,7 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from manim_worker.sandbox import seccomp_filter  # noqa: E402
 from manim_worker.sandbox.disk_usage import disk_usage  # noqa: E402
-from manim_worker.sandbox.pids_cgroup import PidsCgroup, remove_stale  # noqa: E402
+from manim_worker.sandbox.output_relay import OutputRelay  # noqa: E402
+from manim_worker.sandbox.cgroups import SandboxCgroups, remove_stale  # noqa: E402
 from manim_worker.sandbox.user_namespace import create_user_namespace  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
@@ -39,6 +40,8 @@ PR_SET_CHILD_SUBREAPER = 36
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 SANDBOX_NICE = 10
 DISK_CHECK_MIN_SECONDS = 0.2
+# Once the sandbox has ended, how long its stdout and stderr may take to reach end-of-file.
+DRAIN_SECONDS = 2.0
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -58,15 +61,19 @@ def _memfd_with(data: bytes) -> int:
     return fd
 
 
-def _exec_bwrap(spec: dict, argv: list[str], cgroup: PidsCgroup | None, as_root: bool, keep_fds: list[int]) -> None:
+def _exec_bwrap(
+    spec: dict, argv: list[str], cgroup: SandboxCgroups | None, as_root: bool, keep_fds: list[int], stdio: tuple[int, int]
+) -> None:
     """In the forked child: join the cgroup, become the sandbox uid, and exec bubblewrap. (The worker's rlimits
     are set inside the sandbox, by prlimit in front of it: see src/renderer/sandbox/bwrap-args.ts.)"""
     try:
+        os.dup2(stdio[0], 1)
+        os.dup2(stdio[1], 2)
         for sig in (*STOP_SIGNALS, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         signal.set_wakeup_fd(-1)
-        if cgroup is not None:
+        if cgroup is not None and cgroup.active:
             cgroup.join(0)
         if as_root:
             uid, gid = spec["uid"], spec["gid"]
@@ -79,20 +86,33 @@ def _exec_bwrap(spec: dict, argv: list[str], cgroup: PidsCgroup | None, as_root:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         for fd in keep_fds:
             os.set_inheritable(fd, True)
+        # Nothing else the supervisor inherited (from the service, or whoever started it) reaches bubblewrap.
+        _close_fds_except({0, 1, 2, 3, *keep_fds})
         os.execve(spec["bwrap"], argv, {})
     except BaseException as exc:  # noqa: BLE001 - whatever failed, the child must not return into the supervisor
         _say(f"could not start the sandbox: {type(exc).__name__}: {exc}")
     os._exit(125)
 
 
+def _close_fds_except(keep: set[int]) -> None:
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the directory's own fd, already gone
+
+
 class Supervisor:
     def __init__(self, spec: dict) -> None:
         self.spec = spec
         self.as_root = os.geteuid() == 0
-        self.cgroup: PidsCgroup | None = None
+        self.cgroup: SandboxCgroups | None = None
         self.child = 0
         self.stop_signal = 0
-        self.disk_exceeded = ""
+        self.limit_exceeded = ""
+        self.relay = OutputRelay(spec["logBytes"], spec["outputVolumeBytes"])
 
     def prepare(self) -> tuple[list[str], list[int], dict]:
         spec = self.spec
@@ -114,16 +134,15 @@ class Supervisor:
             keep.append(fd)
             argv += ["--seccomp", str(fd)]
         report["seccomp"] = bool(spec.get("seccomp"))
-        wanted = spec.get("pidsCgroup")
+        wanted = spec.get("cgroups")
         if wanted:
-            try:
-                self.cgroup = PidsCgroup.create(f"{os.getpid()}-{time.monotonic_ns()}", wanted["maxTasks"])
-                report["pidsCgroup"] = True
-            except OSError as exc:
-                report["pidsCgroup"] = False
-                report["pidsCgroupError"] = str(exc)
-                if wanted.get("required"):
-                    raise
+            group = SandboxCgroups.create(f"{os.getpid()}-{time.monotonic_ns()}", wanted.get("maxTasks"), wanted.get("memoryBytes"))
+            self.cgroup = group
+            report["cgroups"] = sorted(group.active)
+            report["cgroupErrors"] = group.errors
+            missing = [c for c in wanted.get("required", []) if c not in group.active]
+            if missing:
+                raise OSError(f"the sandbox's {', '.join(missing)} cgroup could not be set up: {group.errors}")
         # The options through a file descriptor: the sandbox's PID 1 is bubblewrap, and its command line, readable
         # inside at /proc/1/cmdline, then shows nothing of the host's paths or the worker's settings. The command
         # itself must follow on the real command line (bubblewrap stops parsing --args data at its "--").
@@ -135,11 +154,38 @@ class Supervisor:
         return argv, keep, report
 
     def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # noqa: BLE001 - the supervisor's own failure must still clean up
+            if isinstance(exc, SystemExit):
+                raise
+            _say(f"the sandbox supervisor failed: {type(exc).__name__}: {exc}")
+            self._kill_sandbox()
+            self._cleanup()
+            os._exit(125)
+
+    def _run(self) -> None:
+        # fds 0-3 are the worker's (stdin, stdout, stderr, protocol): where the caller left one closed, hold it
+        # with /dev/null so that no pipe made here takes its number.
+        for fd in range(4):
+            try:
+                os.fstat(fd)
+            except OSError:
+                os.open(os.devnull, os.O_RDWR)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.spec.get("probe"):
-            remove_stale()
+        # Before anything is made: a stop asked for while preparing still gets everything cleaned up.
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._on_stop)
+        # Cgroups of supervisors that were killed before they could remove them (the parent's SIGKILL after its
+        # grace, under heavy load) go with the next sandbox.
+        remove_stale()
         try:
             argv, keep, report = self.prepare()
         except Exception as exc:  # noqa: BLE001
@@ -150,28 +196,26 @@ class Supervisor:
             sys.exit(125)
         if self.spec.get("probe"):
             print(json.dumps({"host": report}), flush=True)
+        if self.stop_signal:
+            self._cleanup()
+            self._die_of(self.stop_signal)
 
-        wake_r, wake_w = os.pipe()
-        os.set_blocking(wake_w, False)
-        signal.set_wakeup_fd(wake_w)
-        signal.signal(signal.SIGCHLD, lambda *_: None)
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, self._on_stop)
-
+        stdio = (self.relay.pipe_to(1), self.relay.pipe_to(2))
         self.child = os.fork()
         if self.child == 0:
-            _exec_bwrap(self.spec, argv, self.cgroup, self.as_root, keep)
-        for fd in keep:
+            _exec_bwrap(self.spec, argv, self.cgroup, self.as_root, keep, stdio)
+        for fd in (*keep, *stdio):
             os.close(fd)
-        # The sandbox holds the job's stdin, its stdout and the protocol channel; only stderr stays here, for
-        # the supervisor's own notes. Closing them lets the parent see end-of-file as soon as the sandbox ends.
-        for fd in (0, 1, 3):
+        # The sandbox holds the job's stdin and the protocol channel: closing them here lets the parent see
+        # end-of-file as soon as the sandbox ends. stdout and stderr stay, for the relay and the supervisor's notes.
+        for fd in (0, 3):
             try:
                 os.close(fd)
             except OSError:
                 pass
 
         status = self._watch(wake_r)
+        self.relay.finish()
         self._cleanup()
         self._exit_like(status)
 
@@ -189,35 +233,60 @@ class Supervisor:
             self.cgroup.kill_all()
 
     def _watch(self, wake_r: int) -> int:
+        """Waits for bubblewrap to end while relaying output and checking the disk quota; then drains the output."""
         disk_bytes = self.spec.get("diskBytes")
         max_entries = self.spec.get("diskEntries", 100_000)
         interval = DISK_CHECK_MIN_SECONDS
         next_check = time.monotonic() + interval
+        status: int | None = None
+        drain_until = 0.0
         while True:
-            pid, status = os.waitpid(self.child, os.WNOHANG)
-            if pid == self.child:
-                return status
+            if status is None and self.stop_signal:
+                self._kill_sandbox()  # (again: the stop may have come before the fork)
+            if status is None:
+                pid, waited = os.waitpid(self.child, os.WNOHANG)
+                if pid == self.child:
+                    status = waited
+                    drain_until = time.monotonic() + DRAIN_SECONDS
             now = time.monotonic()
-            if disk_bytes and not self.disk_exceeded and now >= next_check:
+            if status is not None and (not self.relay.open_fds() or now >= drain_until):
+                return status
+            if status is None and disk_bytes and not self.limit_exceeded and now >= next_check:
                 used, entries = disk_usage(self.spec["workDir"], max_entries)
                 took = time.monotonic() - now
                 if used > disk_bytes or entries > max_entries:
-                    what = f"{entries} files" if entries > max_entries else f"{used} bytes"
-                    limit = f"{max_entries} files" if entries > max_entries else f"{disk_bytes} bytes"
-                    self.disk_exceeded = f"Disk quota exceeded: the render wrote {what} (the limit is {limit}); stopped"
-                    _say(self.disk_exceeded)
-                    self._kill_sandbox()
+                    what = f"{entries} entries" if entries > max_entries else f"{used} bytes"
+                    limit = f"{max_entries} entries" if entries > max_entries else f"{disk_bytes} bytes"
+                    self._stop_for(f"Disk quota exceeded: the render wrote {what} (the limit is {limit}); stopped")
                 # Measuring costs the host CPU: never spend more than a fifth of the time on it.
                 interval = max(DISK_CHECK_MIN_SECONDS, took * 5)
                 next_check = time.monotonic() + interval
-            timeout = max(0.0, next_check - time.monotonic()) if disk_bytes and not self.disk_exceeded else None
+            if status is not None:
+                timeout: float | None = max(0.0, drain_until - time.monotonic())
+            elif disk_bytes and not self.limit_exceeded:
+                timeout = max(0.0, next_check - time.monotonic())
+            else:
+                timeout = None
             try:
-                select.select([wake_r], [], [], timeout)
-                os.read(wake_r, 4096)
-            except BlockingIOError:
-                pass
+                readable, _, _ = select.select([wake_r, *self.relay.open_fds()], [], [], timeout)
             except InterruptedError:
-                pass
+                continue
+            for fd in readable:
+                if fd == wake_r:
+                    try:
+                        os.read(wake_r, 4096)
+                    except BlockingIOError:
+                        pass
+                else:
+                    self.relay.read(fd)
+            if self.relay.exceeded and not self.limit_exceeded:
+                self._stop_for(
+                    f"Output limit exceeded: the scene printed more than {self.relay.max_bytes} bytes; stopped"
+                )
+
+    def _stop_for(self, reason: str) -> None:
+        self.limit_exceeded = reason
+        self._kill_sandbox()
 
     def _cleanup(self) -> None:
         """Kills what is left of the sandbox and reaps it (the supervisor is a subreaper: an orphaned bubblewrap
@@ -238,7 +307,9 @@ class Supervisor:
     def _exit_like(self, status: int) -> None:
         if self.stop_signal:
             self._die_of(self.stop_signal)
-        if self.disk_exceeded:
+        if self.limit_exceeded:
+            # Said last, after the relayed output, so that it ends the log the user sees.
+            _say(self.limit_exceeded)
             os._exit(1)
         if os.WIFSIGNALED(status):
             self._die_of(os.WTERMSIG(status))

@@ -14,7 +14,11 @@ const BWRAP_CANDIDATES = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'
 
 /** The render sandbox as the renderer uses it: wraps worker launches, and says whether it may render at all. */
 export interface RenderSandbox {
-  /** The sandboxed launch of a worker. Throws when the sandbox refused to start (fail closed). */
+  /**
+   * The sandboxed launch of a worker. Where the sandbox is not ready (fail closed), a launch that exits at once
+   * with the reason on stderr: the worker fails to start, which the renderer treats as its own failure (retried,
+   * then `internal_error`), and no scene code ever runs.
+   */
   wrap(launch: WorkerLaunch): WorkerLaunch;
   /** Whether the renderer may render: the configured minimum of layers is active (or the sandbox is off). */
   readonly ready: boolean;
@@ -27,7 +31,14 @@ export interface RenderSandbox {
  * of SANDBOX_MINIMUM is missing, every launch throws, readiness fails, and the renderer renders nothing.
  * SANDBOX=none (local mode only) turns the sandbox off, loudly.
  */
-export function createRenderSandbox(params: { config: Config; pythonPath: string; workRoot: string; logger: Logger }): RenderSandbox {
+export function createRenderSandbox(params: {
+  config: Config;
+  pythonPath: string;
+  workRoot: string;
+  logger: Logger;
+  /** The host probe; replaced only by unit tests of what follows from its report. */
+  probe?: typeof probeSandbox;
+}): RenderSandbox {
   const { config, logger } = params;
   const log = logger.child({ component: 'render-sandbox' });
   const minimum = config.SANDBOX_MINIMUM as readonly SandboxLayer[];
@@ -51,7 +62,7 @@ export function createRenderSandbox(params: { config: Config; pythonPath: string
   let host: SandboxHost | undefined;
   let report: SandboxReport;
   try {
-    const bwrap = BWRAP_CANDIDATES.find((candidate) => fs.existsSync(candidate));
+    const bwrap = config.SANDBOX_BWRAP ?? BWRAP_CANDIDATES.find((candidate) => fs.existsSync(candidate));
     if (!bwrap) throw new Error('bubblewrap (bwrap) is not installed');
     host = {
       supervisorPython: config.PYTHON,
@@ -61,37 +72,42 @@ export function createRenderSandbox(params: { config: Config; pythonPath: string
       settings,
       seccomp: true,
       pidsCgroup: true,
+      memoryCgroup: true,
     };
-    report = probeSandbox({
+    report = (params.probe ?? probeSandbox)({
       host,
       workRoot: params.workRoot,
       mustBeHidden: [path.join(APP_ROOT, 'package.json'), path.join(APP_ROOT, 'src'), config.DATA_DIR + '/jobs.sqlite'],
     });
     // From now on each launch asks only for what this host showed it can do.
-    host = { ...host, seccomp: report.seccomp.active, pidsCgroup: report.pids_cgroup.active };
+    host = { ...host, seccomp: report.seccomp.active, pidsCgroup: report.pids_cgroup.active, memoryCgroup: report.memory_cgroup.active };
   } catch (error) {
     report = Object.fromEntries(SANDBOX_LAYERS.map((layer) => [layer, { active: false, detail: (error as Error).message }])) as SandboxReport;
   }
 
   const missing = missingLayers(report, minimum);
   const active = SANDBOX_LAYERS.filter((layer) => report[layer].active);
-  const ready = missing.length === 0 && host !== undefined;
+  // A sandbox that did not start at all cannot run anything, whatever the minimum says.
+  const started = SANDBOX_LAYERS.some((layer) => report[layer].active);
+  const ready = missing.length === 0 && started && host !== undefined;
   if (ready) {
     log.info('render sandbox ready', { active, required: minimum, layers: report });
   } else {
     log.error('render sandbox: required layers are missing on this host; refusing to render', {
-      missing: Object.fromEntries(missing.map((layer) => [layer, report[layer].detail])),
+      missing: Object.fromEntries((started ? missing : SANDBOX_LAYERS).map((layer) => [layer, report[layer].detail])),
       active,
       hint: 'on Cloud Run use the second-generation execution environment; SANDBOX_MINIMUM may be lowered for local development only',
     });
   }
-  const refusal = `the render sandbox is missing required layers: ${missing.map((layer) => `${layer} (${report[layer].detail})`).join('; ')}`;
+  const refusal = started
+    ? `the render sandbox is missing required layers: ${missing.map((layer) => `${layer} (${report[layer].detail})`).join('; ')}`
+    : `the render sandbox does not start on this host: ${report.env.detail}`;
   const readyHost = host;
 
   return {
     ready,
     wrap(launch) {
-      if (!ready || !readyHost) throw new Error(refusal);
+      if (!ready || !readyHost) return refusingLaunch(launch.cwd, refusal);
       return sandboxLaunch({ host: readyHost, inner: launch });
     },
     checks() {
@@ -106,4 +122,9 @@ export function createRenderSandbox(params: { config: Config; pythonPath: string
       return checks;
     },
   };
+}
+
+/** A worker launch that only says why there is no worker. EX_CONFIG: the host or the settings are at fault. */
+function refusingLaunch(cwd: string, reason: string): WorkerLaunch {
+  return { command: '/bin/sh', args: ['-c', 'printf "%s\\n" "$1" >&2; exit 78', 'refuse', `[sandbox] ${reason}`], env: {}, cwd };
 }

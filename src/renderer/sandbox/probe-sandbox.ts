@@ -15,15 +15,14 @@ interface HostReport {
   asRoot?: boolean;
   uid?: number;
   seccomp?: boolean;
-  pidsCgroup?: boolean;
-  pidsCgroupError?: string;
+  cgroups?: string[];
+  cgroupErrors?: Record<string, string>;
   error?: string;
 }
 
 interface InsideReport {
   pid: number;
   uid: number;
-  hostUid: number | null;
   capEff: number;
   noNewPrivs: boolean;
   seccompMode: number;
@@ -75,15 +74,26 @@ export function probeSandbox(params: { host: SandboxHost; workRoot: string; must
     };
     const outside = find<HostReport>('host') ?? {};
     const inside = find<InsideReport>('inside');
+    let hostUid: number | null = null;
+    try {
+      hostUid = fs.statSync(path.join(workDir, 'probe-owner')).uid;
+    } catch {
+      // the probe did not get that far
+    }
     const failure = outside.error ?? `${(result.stderr ?? '').trim().split('\n').slice(-3).join(' ') || result.error?.message || `exit ${result.status}`}`;
-    return evaluate(host, outside, inside, failure);
+    return evaluate(host, outside, inside && { ...inside, hostUid }, failure);
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
     fs.rmSync(sibling, { recursive: true, force: true });
   }
 }
 
-function evaluate(host: SandboxHost, outside: HostReport, inside: InsideReport | undefined, failure: string): SandboxReport {
+function evaluate(
+  host: SandboxHost,
+  outside: HostReport,
+  inside: (InsideReport & { hostUid: number | null }) | undefined,
+  failure: string,
+): SandboxReport {
   if (!inside) {
     const report = {} as SandboxReport;
     for (const layer of SANDBOX_LAYERS) report[layer] = { active: false, detail: `the sandbox did not start: ${failure}` };
@@ -118,7 +128,7 @@ function evaluate(host: SandboxHost, outside: HostReport, inside: InsideReport |
         inside.capEff !== 0 && `scene code has capabilities (${inside.capEff.toString(16)})`,
         !inside.noNewPrivs && 'no_new_privs is not set',
       ],
-      `host uid ${inside.hostUid}, no capabilities, no_new_privs`,
+      `host uid ${inside.hostUid}${inside.hostUid === process.getuid?.() ? " (the service's own: run it as root for a uid of the sandbox's own)" : ''}, no capabilities, no_new_privs`,
     ),
     seccomp: check(
       [
@@ -142,8 +152,11 @@ function evaluate(host: SandboxHost, outside: HostReport, inside: InsideReport |
       [tmpOff && `/tmp holds ${inside.tmpBytes} bytes, not ${settings.tmpBytes}`],
       `/tmp ${settings.tmpBytes} bytes; job directory ${settings.diskBytes} bytes and ${settings.diskEntries} entries`,
     ),
-    pids_cgroup: outside.pidsCgroup
+    pids_cgroup: outside.cgroups?.includes('pids')
       ? { active: true, detail: `pids.max ${settings.maxProcesses} per sandbox` }
-      : { active: false, detail: outside.pidsCgroupError ?? 'not requested' },
+      : { active: false, detail: outside.cgroupErrors?.pids ?? 'not requested' },
+    memory_cgroup: outside.cgroups?.includes('memory')
+      ? { active: true, detail: `memory limit ${settings.memoryBytes} bytes per sandbox` }
+      : { active: false, detail: outside.cgroupErrors?.memory ?? 'not requested' },
   };
 }

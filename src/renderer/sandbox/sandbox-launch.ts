@@ -17,6 +17,8 @@ export interface SandboxHost {
   seccomp: boolean;
   /** Put each sandbox in a pids cgroup (when the probe showed the host allows it, or to find out). */
   pidsCgroup: boolean;
+  /** Put each sandbox in a memory cgroup (likewise). */
+  memoryCgroup: boolean;
 }
 
 /** What the supervisor reads from its one argument (python/manim_worker/sandbox/supervisor.py). */
@@ -28,8 +30,10 @@ interface SupervisorSpec {
   gid: number;
   diskBytes: number;
   diskEntries: number;
+  logBytes: number;
+  outputVolumeBytes: number;
   seccomp: boolean;
-  pidsCgroup: { maxTasks: number; required: boolean } | null;
+  cgroups: { maxTasks: number | null; memoryBytes: number | null; required: Array<'pids' | 'memory'> } | null;
   probe: boolean;
 }
 
@@ -50,9 +54,18 @@ export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; 
     gid: settings.gid,
     diskBytes: settings.diskBytes,
     diskEntries: settings.diskEntries,
+    logBytes: settings.logBytes,
+    outputVolumeBytes: settings.outputVolumeBytes,
     seccomp: host.seccomp,
-    // Asked for only where the probe found it works; then its failure for one worker is a failure to start.
-    pidsCgroup: host.pidsCgroup ? { maxTasks: settings.maxProcesses, required: !params.probe } : null,
+    // Asked for only where the probe found them to work; then a failure for one worker is a failure to start.
+    cgroups:
+      host.pidsCgroup || host.memoryCgroup
+        ? {
+            maxTasks: host.pidsCgroup ? settings.maxProcesses : null,
+            memoryBytes: host.memoryCgroup ? settings.memoryBytes : null,
+            required: params.probe ? [] : [...(host.pidsCgroup ? ['pids' as const] : []), ...(host.memoryCgroup ? ['memory' as const] : [])],
+          }
+        : null,
     probe: params.probe ?? false,
   };
   return {

@@ -8,12 +8,13 @@
  * - `seccomp`: the syscall filter (non-UNIX sockets, namespaces, mount, ptrace, bpf, io_uring, keyring...);
  * - `rlimits`: processes, address space, CPU seconds, file size and open files;
  * - `disk_quota`: a size-limited /tmp and the supervisor's quota on the job's directory;
- * - `pids_cgroup`: a pids cgroup per sandbox, where the container may create cgroups.
+ * - `pids_cgroup`: a pids cgroup per sandbox, where the container may create cgroups;
+ * - `memory_cgroup`: a memory cgroup per sandbox (the whole tree's memory; RLIMIT_AS bounds each process only).
  */
-export const SANDBOX_LAYERS = ['env', 'namespaces', 'uid', 'seccomp', 'rlimits', 'disk_quota', 'pids_cgroup'] as const;
+export const SANDBOX_LAYERS = ['env', 'namespaces', 'uid', 'seccomp', 'rlimits', 'disk_quota', 'pids_cgroup', 'memory_cgroup'] as const;
 export type SandboxLayer = (typeof SANDBOX_LAYERS)[number];
 
-/** What a renderer requires unless told otherwise: every layer but the cgroup, which managed hosts rarely allow. */
+/** What a renderer requires unless told otherwise: every layer but the cgroups, which managed hosts rarely allow. */
 export const DEFAULT_SANDBOX_MINIMUM: readonly SandboxLayer[] = ['env', 'namespaces', 'uid', 'seccomp', 'rlimits', 'disk_quota'];
 
 export interface LayerState {

@@ -1,0 +1,428 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { JobView, SceneView } from '../../src/contracts/job';
+import { APP_ROOT } from '../../src/config/config';
+import { fixture, startService, type ServiceHarness } from '../support/service-harness';
+
+// Every hostile scene of test/fixtures/scenes/attacks through the real service and its real sandbox, with
+// canaries where a leak would show: a secret in the service's environment, files beside the app and in its data
+// dir, and listeners on the host's loopback that count every connection. Each attack must end with nothing
+// leaked, nothing of it left running, a clear error code when a limit stopped it, and the next job rendering.
+jest.setTimeout(120_000);
+
+// A uid of this suite's own, so that sandboxes of other suites running at the same time are not counted here.
+const SANDBOX_UID = 64701;
+const MiB = 1024 * 1024;
+const MAX_LOG_BYTES = MiB;
+// Small limits keep each attack to a few seconds; each is the same mechanism at any size.
+const SANDBOX_ENV = {
+  SANDBOX_UID: String(SANDBOX_UID),
+  SANDBOX_MAX_PROCESSES: '32',
+  SANDBOX_CPU_SECONDS: '6',
+  SANDBOX_DISK_BYTES: String(256 * MiB),
+  SANDBOX_TMP_BYTES: String(64 * MiB),
+  SANDBOX_MEMORY_BYTES: String(1024 * MiB),
+  MAX_LOG_BYTES: String(MAX_LOG_BYTES),
+  LOG_LEVEL: 'debug',
+};
+
+const token = randomBytes(12).toString('hex');
+const canary = {
+  secret: `canary-secret-${token}`,
+  repoFile: path.join(APP_ROOT, `.sandbox-canary-${token}.py`),
+  repoText: `canary-repo-file-${token}`,
+  dataText: `canary-data-file-${token}`,
+};
+const CANARY_STRINGS = [canary.secret, canary.repoText, canary.dataText];
+
+let service: ServiceHarness;
+let dataDir: string;
+/** A host process whose real environment (as /proc/<pid>/environ shows it) holds the canary secret. */
+let canaryHolder: ChildProcess;
+let dataCanary: string;
+const previousCanaryEnv = process.env.CANARY_SECRET;
+/** Everything the service said or stored that a leak could show up in: responses, logs, outputs. */
+const seen: string[] = [];
+const serviceLog: string[] = [];
+const restoreWrites: Array<() => void> = [];
+
+// Listeners on the host that nothing in a sandbox may reach.
+let connections = 0;
+const listeners: Array<net.Server | dgram.Socket> = [];
+const ports: { tcp: number; udp: number; tcp6?: number } = { tcp: 0, udp: 0 };
+
+function listenTcp(host: string, port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    server.once('error', () => resolve(undefined));
+    server.listen({ host, port, path: undefined }, () => {
+      listeners.push(server);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+function listenAbstractUnix(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    server.once('error', () => resolve());
+    server.listen({ path: `\0${name}` }, () => {
+      listeners.push(server);
+      resolve();
+    });
+  });
+}
+
+function listenUdp(): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    socket.on('message', () => connections++);
+    socket.bind(0, '127.0.0.1', () => {
+      listeners.push(socket);
+      resolve(socket.address().port);
+    });
+  });
+}
+
+/** Host processes running as the sandbox uid, with their PID namespace. */
+function sandboxProcesses(): Array<{ pid: number; ns: string; comm: string }> {
+  const found: Array<{ pid: number; ns: string; comm: string }> = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+      const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+      if (Number(uid) !== SANDBOX_UID) continue;
+      found.push({ pid: Number(entry), ns: fs.readlinkSync(`/proc/${entry}/ns/pid`), comm: fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Waits for the warm worker the next job will take, and returns what it consists of. */
+async function spareWorker(): Promise<{ pids: Set<number>; namespaces: Set<string> }> {
+  const hostNs = fs.readlinkSync('/proc/self/ns/pid');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const processes = sandboxProcesses();
+    if (processes.some((p) => p.comm.startsWith('python') && p.ns !== hostNs)) {
+      return { pids: new Set(processes.map((p) => p.pid)), namespaces: new Set(processes.map((p) => p.ns).filter((ns) => ns !== hostNs)) };
+    }
+    if (Date.now() > deadline) throw new Error('no warm sandboxed worker appeared');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface AttackOutcome {
+  job: JobView;
+  scene: SceneView;
+  log: string;
+}
+
+/** Submits a hostile scene, waits for it to end, keeps all it produced for the canary checks, and checks that
+ * nothing of its sandbox is still running. */
+async function attack(code: string, options: Record<string, unknown> = {}): Promise<AttackOutcome> {
+  const spare = await spareWorker();
+  const submitted = await service.submit({ code, quality: 'low', timeoutSeconds: 20, ...options });
+  seen.push(JSON.stringify(submitted));
+  const job = await service.waitFor(submitted.id, undefined, 100_000);
+  seen.push(JSON.stringify(job));
+  const scene = job.scenes[0] as SceneView;
+  const logs = await service.request('GET', `/v1/renders/${job.id}/scenes/${scene.name}/logs`);
+  const log = logs.status === 200 ? await logs.text() : '';
+  seen.push(log);
+  if (scene.status === 'succeeded') seen.push(fs.readFileSync(await service.download(job, scene.name)).toString('latin1'));
+
+  const survivors = sandboxProcesses().filter((p) => spare.pids.has(p.pid) || spare.namespaces.has(p.ns));
+  expect(survivors).toEqual([]);
+  expect(connections).toBe(0);
+  return { job, scene, log };
+}
+
+async function expectNextJobRenders(): Promise<void> {
+  const job = await service.waitFor((await service.submit({ code: fixture('tiny.py'), quality: 'low' })).id);
+  seen.push(JSON.stringify(job));
+  expect(job.status).toBe('succeeded');
+}
+
+function failedWith(outcome: AttackOutcome, code: string): void {
+  expect(outcome.scene).toMatchObject({ status: 'failed', error: { code } });
+}
+
+beforeAll(async () => {
+  process.env.CANARY_SECRET = canary.secret;
+  // process.env changes only what children inherit: /proc/<pid>/environ shows a process's environment at exec.
+  canaryHolder = spawn('sleep', ['3600'], { env: { CANARY_SECRET: canary.secret }, stdio: 'ignore' });
+  fs.writeFileSync(canary.repoFile, `# ${canary.repoText}\n`);
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-sandbox-'));
+  dataCanary = path.join(dataDir, 'canary.txt');
+  fs.writeFileSync(dataCanary, canary.dataText);
+
+  ports.tcp = (await listenTcp('127.0.0.1', 0)) ?? 0;
+  ports.tcp6 = await listenTcp('::1', 0);
+  ports.udp = await listenUdp();
+  // The ports loopback_probe.py tries, where this host has them free.
+  for (const port of [80, 443, 3000, 5432, 6379, 8080, 8081, 8085, 8123, 9000, 9023]) await listenTcp('127.0.0.1', port);
+  await listenAbstractUnix('manim-render-test-abstract');
+
+  // The service's own log lines, kept for the canary check instead of printed. winston's console transport
+  // writes to console._stdout / _stderr where the console has them, else through console.log and friends.
+  const consoleStreams = console as unknown as { _stdout?: NodeJS.WriteStream; _stderr?: NodeJS.WriteStream };
+  for (const stream of new Set([consoleStreams._stdout, consoleStreams._stderr, process.stdout, process.stderr])) {
+    if (!stream) continue;
+    const original = stream.write;
+    stream.write = ((chunk: string | Uint8Array) => {
+      serviceLog.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }) as typeof stream.write;
+    restoreWrites.push(() => (stream.write = original));
+  }
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      serviceLog.push(args.map(String).join(' '));
+    });
+    restoreWrites.push(() => spy.mockRestore());
+  }
+  service = await startService(SANDBOX_ENV, { dataDir });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  canaryHolder?.kill('SIGKILL');
+  for (const restore of restoreWrites) restore();
+  for (const listener of listeners) listener.close();
+  fs.rmSync(canary.repoFile, { force: true });
+  if (previousCanaryEnv === undefined) delete process.env.CANARY_SECRET;
+  else process.env.CANARY_SECRET = previousCanaryEnv;
+});
+
+describe('the render sandbox against hostile scenes', () => {
+  it('logs the active sandbox layers at start', () => {
+    const start = serviceLog.find((line) => line.includes('render sandbox ready'));
+    expect(start).toBeDefined();
+    for (const layer of ['env', 'namespaces', 'uid', 'seccomp', 'rlimits', 'disk_quota']) expect(start).toContain(`"${layer}"`);
+  });
+
+  it('shows a scene no secret: an environment built from nothing, an empty PID 1 environment, no credentials', async () => {
+    const outcome = await attack(fixture('attacks/env_and_secrets.py'));
+    expect(outcome.scene.status).toBe('succeeded');
+    expect(outcome.log).toContain("'/proc/1/environ': ''");
+    expect(outcome.log).toMatch(/application_default_credentials.json': 'blocked: FileNotFoundError'/);
+    expect(outcome.log).toContain("'/var/run/secrets': 'blocked: FileNotFoundError'");
+    expect(outcome.log).toContain("'/etc/shadow': 'blocked: FileNotFoundError'");
+    expect(outcome.log).not.toMatch(/CANARY|npm_|JEST|NODE_/);
+    await expectNextJobRenders();
+  });
+
+  it("shows a scene none of the host's processes, their command lines or their environments", async () => {
+    const outcome = await attack(fixture('attacks/proc_scan.py'));
+    expect(outcome.scene.status).toBe('succeeded');
+    const pids = [...new Set([...outcome.log.matchAll(/^ATTACK_RESULT (?:blocked )?(\d+) /gm)].map((m) => Number(m[1])))];
+    // bubblewrap's PID 1, the worker and what it runs: a handful of small PIDs of the sandbox's own namespace.
+    expect(pids.length).toBeLessThan(10);
+    expect(Math.max(...pids)).toBeLessThan(100);
+    expect(outcome.log).not.toMatch(/\bsleep\b|node|jest/);
+    await expectNextJobRenders();
+  });
+
+  it('gives a scene no route to the metadata server', async () => {
+    const outcome = await attack(fixture('attacks/metadata_server.py'));
+    expect(outcome.scene.status).toBe('succeeded');
+    expect(outcome.log).toContain('ATTACK_RESULT blocked http://169.254.169.254/');
+    expect(outcome.log).toContain('ATTACK_RESULT blocked http://metadata.google.internal/');
+    expect(outcome.log).not.toContain('ATTACK_RESULT token');
+    await expectNextJobRenders();
+  });
+
+  it("refuses a scene every socket to the host's loopback and the internet", async () => {
+    failedWith(await attack(fixture('attacks/loopback_probe.py')), 'network_unavailable');
+    await expectNextJobRenders();
+  });
+
+  it('refuses connections back to listeners on the host, by TCP, UDP, IPv6 and abstract UNIX sockets', async () => {
+    const servicePort = Number(new URL(service.url).port);
+    const targets = [ports.tcp, ports.udp, servicePort, ...(ports.tcp6 ? [ports.tcp6] : [])].map((port) => `("127.0.0.1", ${port})`);
+    const code = fixture('attacks/connect_back.py').replace('TARGETS = []', `TARGETS = [${targets.join(', ')}]`);
+    const outcome = await attack(code);
+    expect(outcome.scene.status).toBe('succeeded');
+    expect(outcome.log).not.toContain('ATTACK_RESULT connected');
+    expect(outcome.log).toContain('ATTACK_RESULT blocked abstract unix socket');
+    expect(connections).toBe(0);
+    await expectNextJobRenders();
+  });
+
+  it('denies the system calls of the seccomp filter with an error, and allows AF_UNIX and fork', async () => {
+    const outcome = await attack(fixture('attacks/syscalls.py'));
+    expect(outcome.scene.status).toBe('succeeded');
+    const results = Object.fromEntries([...outcome.log.matchAll(/^ATTACK_RESULT (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
+    expect(results).toEqual({
+      socket_inet: 'EAFNOSUPPORT',
+      socket_inet6: 'EAFNOSUPPORT',
+      socket_netlink: 'EAFNOSUPPORT',
+      socket_packet: 'EAFNOSUPPORT',
+      socket_unix: 'allowed',
+      ptrace: 'EPERM',
+      bpf: 'EPERM',
+      io_uring_setup: 'EPERM',
+      keyctl: 'EPERM',
+      mount: 'EPERM',
+      unshare_user: 'EPERM',
+      unshare_net: 'EPERM',
+      setns: 'EPERM',
+      clone_newuser: 'EPERM',
+      clone3: 'ENOSYS',
+      perf_event_open: 'EPERM',
+      userfaultfd: 'EPERM',
+      fork: 'allowed',
+    });
+    await expectNextJobRenders();
+  });
+
+  it('stops a fork bomb at the process limit, and leaves none of its processes behind', async () => {
+    failedWith(await attack(fixture('attacks/fork_bomb.py')), 'process_limit');
+    await expectNextJobRenders();
+  });
+
+  it('stops a scene that starts threads without bound at the process limit, or at the CPU-time limit', async () => {
+    // The threads it did start spin on the GIL against the main thread raising the error: which limit ends the
+    // scene first, processes or CPU seconds, depends on the host's scheduling. Either is a clear failure.
+    const outcome = await attack(fixture('attacks/thread_spin.py'));
+    expect(outcome.scene.status).toBe('failed');
+    expect(['process_limit', 'cpu_limit']).toContain(outcome.scene.error?.code);
+    await expectNextJobRenders();
+  });
+
+  it('stops a memory bomb at the address-space limit of its quality', async () => {
+    failedWith(await attack(fixture('attacks/memory_bomb.py')), 'memory_limit');
+    await expectNextJobRenders();
+  });
+
+  it('holds the memory of the whole process tree to the memory cgroup, where the host has one', async () => {
+    const ready = (await (await service.request('GET', '/readyz')).json()) as { checks: Record<string, { detail: string }> };
+    if (!ready.checks['sandbox.memory_cgroup']?.detail.startsWith('active')) return; // this host lets no cgroup be made
+    const outcome = await attack(fixture('attacks/fork_memory.py'));
+    failedWith(outcome, 'memory_limit');
+    expect(outcome.log).toMatch(/ATTACK_RESULT children killed by SIGKILL: [1-4]/);
+    await expectNextJobRenders();
+  });
+
+  it('stops a scene that spins the CPU at the CPU-time limit, before its wall-clock limit', async () => {
+    failedWith(await attack(fixture('never_ends.py'), { timeoutSeconds: 60 }), 'cpu_limit');
+    await expectNextJobRenders();
+  });
+
+  it('stops a scene filling its directory with one file at the file-size limit', async () => {
+    failedWith(await attack(fixture('attacks/disk_fill.py')), 'disk_limit');
+    await expectNextJobRenders();
+  });
+
+  it('stops a scene filling its directory with many files at the directory quota', async () => {
+    const outcome = await attack(fixture('attacks/many_files.py'));
+    failedWith(outcome, 'disk_limit');
+    expect(outcome.log).toContain('[sandbox] Disk quota exceeded');
+    await expectNextJobRenders();
+  });
+
+  it('stops a scene filling /tmp at the size of its tmpfs', async () => {
+    failedWith(await attack(fixture('attacks/tmp_fill.py')), 'disk_limit');
+    await expectNextJobRenders();
+  });
+
+  it('keeps a bounded log of a scene that floods stdout and stderr, and stops it past the output ceiling', async () => {
+    const outcome = await attack(fixture('attacks/log_flood.py'));
+    failedWith(outcome, 'output_limit');
+    expect(Buffer.byteLength(outcome.log)).toBeLessThanOrEqual(MAX_LOG_BYTES + 200);
+    expect(outcome.log).toMatch(/\[sandbox\] \d+ bytes of output discarded/);
+    expect(outcome.log).toContain('[sandbox] Output limit exceeded');
+    await expectNextJobRenders();
+  });
+
+  it("shows a scene neither the app, nor its data, nor other jobs' files, and lets it write nowhere outside", async () => {
+    const outcome = await attack(fixture('attacks/escape_files.py'));
+    expect(outcome.scene.status).toBe('succeeded');
+    expect(outcome.log).toContain('ATTACK_RESULT blocked /app FileNotFoundError');
+    expect(outcome.log).toContain('ATTACK_RESULT blocked /home FileNotFoundError');
+    expect(outcome.log).toContain('ATTACK_RESULT blocked write /usr/lib/python3/dist-packages/pwned.py');
+    expect(outcome.log).toContain('ATTACK_RESULT blocked write /etc/pwned');
+    // Its parent directory holds only its own directory (and what it wrote into its own /tmp tmpfs).
+    const parent = /ATTACK_RESULT listing \S+\/\.\. (\[.*\])/.exec(outcome.log)?.[1] ?? '';
+    expect(parent).toMatch(/^\['(pwned', ')?w-[0-9a-f-]+'\]$/);
+    expect(outcome.log).not.toContain('jobs.sqlite');
+    expect(outcome.log).not.toContain('canary');
+    expect(fs.existsSync('/etc/pwned')).toBe(false);
+    expect(fs.existsSync('/usr/lib/python3/dist-packages/pwned.py')).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'work', 'pwned'))).toBe(false);
+    await expectNextJobRenders();
+  });
+
+  it('runs shell commands only inside: the sandbox uid, its own processes, no network', async () => {
+    const outcome = await attack(fixture('attacks/shell_out.py'));
+    expect(outcome.scene.status).toBe('succeeded');
+    expect(outcome.log).toContain(`ATTACK_RESULT id -> 0 uid=${SANDBOX_UID} gid=${SANDBOX_UID}`);
+    // (The scene prints the first 300 characters of each command's output.)
+    const ps = outcome.log.split('ATTACK_RESULT ps aux')[1]?.split('ATTACK_RESULT')[0] ?? '';
+    const processes = ps.split('\n').filter((line) => /^\S+\s+\d+\s/.test(line));
+    expect(processes.length).toBeGreaterThan(0);
+    for (const line of processes) expect(line.startsWith(String(SANDBOX_UID))).toBe(true);
+    expect(ps).not.toMatch(/node|jest/);
+    expect(outcome.log).toMatch(/ATTACK_RESULT curl -s -m 3 http:\/\/169\.254\.169\.254\/ -> [1-9]/);
+    // bubblewrap's own command line (PID 1) carries none of the host's layout.
+    expect(outcome.log.split('ATTACK_RESULT cat /proc/1/cmdline')[1]?.split('\n')[0]).not.toContain(dataDir);
+    await expectNextJobRenders();
+  });
+
+  it("lets Manim's file-reading objects see only the sandbox's files", async () => {
+    const code = fixture('attacks/python_file_readers.py').replace('CANARY_PATHS = []', `CANARY_PATHS = ${JSON.stringify([canary.repoFile, dataCanary])}`);
+    const outcome = await attack(code);
+    expect(outcome.scene.status).toBe('succeeded');
+    for (const file of [canary.repoFile, dataCanary]) {
+      for (const reader of ['open', 'Code', 'ImageMobject', 'SVGMobject']) {
+        expect(outcome.log).toMatch(new RegExp(`ATTACK_RESULT blocked ${reader} ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\w+`));
+      }
+    }
+    expect(outcome.log).toContain("ATTACK_RESULT read open /proc/1/environ ''");
+    await expectNextJobRenders();
+  });
+
+  it('refuses an output whose directory the scene swapped for a symlink, without following it', async () => {
+    const outcome = await attack(fixture('attacks/planted_symlink.py'));
+    expect(outcome.log).toContain('ATTACK_RESULT planted');
+    failedWith(outcome, 'output_invalid');
+    expect(outcome.scene.error?.message).toMatch(/symbolic link/);
+    await expectNextJobRenders();
+  });
+
+  it('let no connection out of any sandbox', () => {
+    expect(connections).toBe(0);
+  });
+
+  it('leaked no canary into any response, render log, output, stored file or service log line', () => {
+    const stored: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.isFile() && full !== dataCanary) stored.push(fs.readFileSync(full).toString('latin1'));
+      }
+    };
+    walk(dataDir);
+    const everything = [...seen, ...stored, ...serviceLog];
+    expect(serviceLog.length).toBeGreaterThan(0);
+    for (const text of everything) {
+      for (const value of CANARY_STRINGS) expect(text.includes(value)).toBe(false);
+    }
+  });
+});
