@@ -183,7 +183,10 @@ def main() -> None:
         emit("error", kind="no_output", message=str(exc))
     except BaseException as exc:  # the scene's own failure, whatever it raised (SystemExit included)
         try:
-            emit("error", kind="scene_error", **describe_exception(exc))
+            described = describe_exception(exc)
+            # The render log shows the failure too, after whatever the scene printed.
+            sys.stderr.write(described.get("traceback", ""))
+            emit("error", kind="scene_error", **described)
         except BaseException:
             emit("error", kind="scene_error", exception=type(exc).__name__, message=type(exc).__name__)
     sys.stdout.flush()

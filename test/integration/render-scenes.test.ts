@@ -139,6 +139,7 @@ describe('scene failures', () => {
     const logs = await service.request('GET', `/v1/renders/${job.id}/scenes/BrokenMidway/logs`);
     expect(logs.status).toBe(200);
     expect(logs.headers.get('content-type')).toContain('text/plain');
+    expect(await logs.text()).toContain('ZeroDivisionError: division by zero');
   });
 
   it('fails an endless scene at its time limit and keeps rendering other jobs', async () => {
