@@ -52,6 +52,7 @@ Settings from the environment (defaults in brackets):
   RENDER_MAX_INSTANCES [10]           QUEUE_MAX_DISPATCHES_PER_SECOND [5]
   TASK_MAX_ATTEMPTS [5]               TASK_MIN_BACKOFF_MS [1000]       TASK_MAX_BACKOFF_MS [60000]
   CANARY_SCHEDULE ['17 * * * *']      SCHEDULER_LOCATION [REGION]
+  NIGHTLY_SCHEDULE ['0 2 * * *']      NIGHTLY_PREFIX [gs://BUCKET/scenes/nightly/]
 EOF
 }
 
@@ -72,6 +73,7 @@ parse_args() {
   done
   CORS_ORIGINS=${CORS_ORIGINS:-*}
   CANARY_SCHEDULE=${CANARY_SCHEDULE:-17 * * * *}
+  NIGHTLY_SCHEDULE=${NIGHTLY_SCHEDULE:-0 2 * * *}
   SCHEDULER_LOCATION=${SCHEDULER_LOCATION:-${REGION:-}}
 }
 
@@ -214,9 +216,10 @@ configure_bucket() {
   dir=$(mktemp -d)
   # shellcheck disable=SC2064 # expand now: the trap must remove this run's directory
   trap "rm -rf '$dir'" EXIT
-  # Files live as long as their job's Firestore record (JOB_RETENTION_DAYS), then go by themselves.
+  # Job files live as long as their job's Firestore record (JOB_RETENTION_DAYS), then go by themselves; other
+  # prefixes (scene sources for scheduled batches, scenes/…) are kept.
   jq -n --argjson days "$JOB_RETENTION_DAYS" '{rule: [
-      {action: {type: "Delete"}, condition: {age: $days}},
+      {action: {type: "Delete"}, condition: {age: $days, matchesPrefix: ["jobs/"]}},
       {action: {type: "AbortIncompleteMultipartUpload"}, condition: {age: 1}}]}' >"$dir/lifecycle.json"
   # Browsers play videos straight from signed URLs; a <video crossorigin> or a fetch with Range needs these.
   origins=$(jq -cn --arg o "$CORS_ORIGINS" '$o | split(",") | map(select(length > 0))')
@@ -322,6 +325,24 @@ ensure_canary_job() {
     --description="manim-render canary: renders a tiny scene every hour"
 }
 
+ensure_nightly_batch_job() {
+  local api_url body prefix=${NIGHTLY_PREFIX:-gs://$BUCKET/scenes/nightly/}
+  api_url=$(service_url "$API_SERVICE")
+  if exists scheduler jobs describe manim-nightly --location="$SCHEDULER_LOCATION" --project="$PROJECT_ID"; then
+    note "Cloud Scheduler job manim-nightly exists"
+    return
+  fi
+  # Renders every .py under the prefix each night as one batch. A run Cloud Scheduler delivers twice creates one
+  # batch: the ingress keys it by the X-CloudScheduler job name and schedule time; unchanged scenes reuse their
+  # earlier renders from the result cache.
+  body=$(jq -cn --arg prefix "$prefix" '{name: "nightly", source: {gcsPrefix: $prefix}, defaults: {quality: "high"}}')
+  mutate gcloud scheduler jobs create http manim-nightly --location="$SCHEDULER_LOCATION" --project="$PROJECT_ID" \
+    --schedule="$NIGHTLY_SCHEDULE" --time-zone=Etc/UTC --uri="$api_url/v1/batches" --http-method=POST \
+    --headers=Content-Type=application/json --message-body="$body" \
+    --oidc-service-account-email="$SCHEDULER_SA" --oidc-token-audience="$api_url" \
+    --description="manim-render: renders every scene file under $prefix nightly"
+}
+
 main() {
   parse_args "$@"
   load_settings
@@ -341,6 +362,7 @@ main() {
   ensure_service_accounts
   grant_roles
   ensure_canary_job
+  ensure_nightly_batch_job
   note "done. Next: ./deploy.sh --project $PROJECT_ID --region $REGION"
 }
 

@@ -173,6 +173,16 @@ describe('setup-gcp.sh on an empty project', () => {
     }
   });
 
+  it('creates a nightly batch of a Cloud Storage prefix, called with an OIDC token for the ingress', () => {
+    const job = callsStartingWith(run.calls, 'scheduler', 'jobs', 'create', 'http').find((call) => call.includes('manim-nightly'));
+    const url = 'https://manim-api-123456789012.europe-west1.run.app';
+    expect(flag(job!, 'uri')).toBe(`${url}/v1/batches`);
+    expect(flag(job!, 'schedule')).toBe('0 2 * * *');
+    expect(flag(job!, 'oidc-service-account-email')).toBe(SA.scheduler);
+    expect(flag(job!, 'oidc-token-audience')).toBe(url);
+    expect(JSON.parse(flag(job!, 'message-body')!)).toMatchObject({ source: { gcsPrefix: expect.stringMatching(/^gs:\/\/.+\/scenes\/nightly\/$/) } });
+  });
+
   it('creates the example scheduler job with an OIDC token for the ingress', () => {
     const [job] = callsStartingWith(run.calls, 'scheduler', 'jobs', 'create', 'http');
     const url = 'https://manim-api-123456789012.europe-west1.run.app';
@@ -222,7 +232,7 @@ describe('setup-gcp.sh', () => {
   it('shows the lifecycle and CORS rules it applies in a dry run', () => {
     const run = setup('absent', ['--dry-run'], { JOB_RETENTION_DAYS: '7', CORS_ORIGINS: 'https://app.example.com' });
     const lifecycle = JSON.parse(/lifecycle: (.*)/.exec(run.stderr)![1]!);
-    expect(lifecycle.rule).toContainEqual({ action: { type: 'Delete' }, condition: { age: 7 } });
+    expect(lifecycle.rule).toContainEqual({ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['jobs/'] } });
     const cors = JSON.parse(/CORS: (.*)/.exec(run.stderr)![1]!);
     expect(cors[0]).toMatchObject({ origin: ['https://app.example.com'], method: ['GET', 'HEAD'] });
     expect(cors[0].responseHeader).toEqual(expect.arrayContaining(['Content-Range', 'Accept-Ranges']));
