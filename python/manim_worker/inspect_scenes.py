@@ -35,8 +35,37 @@ def _base_name(node: ast.expr) -> str | None:
     return None
 
 
-def list_scenes(code: str) -> list[str]:
+# Modules whose only use is the network. Importing them cannot work inside a render (there is no network), so a
+# submit that does is told at once. This is a courtesy, not a defence: the sandbox holds whatever the code does.
+NETWORK_MODULES = frozenset(
+    {"socket", "ssl", "requests", "httpx", "aiohttp", "urllib3", "http.client", "urllib.request", "ftplib", "smtplib", "websocket", "websockets"}
+)
+
+
+class LintError(Exception):
+    def __init__(self, code: str, message: str, line: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.line = line
+
+
+def lint(tree: ast.Module) -> None:
+    """Raises LintError for the first import of a network module."""
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            if name in NETWORK_MODULES or name.split(".")[0] in NETWORK_MODULES:
+                raise LintError("network_unavailable", f"renders have no network: line {node.lineno} imports {name}", node.lineno)
+
+
+def list_scenes(code: str, check: bool = False) -> list[str]:
     tree = ast.parse(code, filename="scene.py")
+    if check:
+        lint(tree)
     scenes: list[str] = []
     known = set(MANIM_SCENE_CLASSES)
     for node in tree.body:
@@ -52,7 +81,9 @@ def list_scenes(code: str) -> list[str]:
 def answer(request: dict[str, Any]) -> dict[str, Any]:
     request_id = request.get("id")
     try:
-        return {"id": request_id, "scenes": list_scenes(request["code"])}
+        return {"id": request_id, "scenes": list_scenes(request["code"], bool(request.get("lint")))}
+    except LintError as exc:
+        return {"id": request_id, "error": {"code": exc.code, "message": str(exc), "line": exc.line}}
     except SyntaxError as exc:
         error: dict[str, Any] = {"code": "syntax_error", "message": exc.msg or "invalid syntax"}
         if exc.lineno:

@@ -29,7 +29,7 @@ export function composeApi(
   logger: Logger,
   readiness: () => Promise<ReadinessReport>,
 ): { api: ApiDeps; close(): void } {
-  const inspector = new PythonSceneInspector({ python: config.PYTHON, pythonPath: path.join(APP_ROOT, 'python') });
+  const inspector = new PythonSceneInspector({ python: config.PYTHON, pythonPath: path.join(APP_ROOT, 'python'), lint: config.SUBMIT_LINT });
   const { apiKeys, resultCache, ...stores } = ports;
   return {
     api: {

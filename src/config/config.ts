@@ -36,6 +36,8 @@ const configSchema = z
     /** How long a render's claim on a scene outlives its last heartbeat (a crashed renderer's scenes wait this long). */
     LEASE_SECONDS: int(5, 3600).default(30),
     WARM_WORKER: booleanSetting.default(true),
+    /** Refuse at submit code that imports network modules (a friendly early error; the sandbox is the defence). */
+    SUBMIT_LINT: booleanSetting.default(true),
     /** Reuse an identical earlier render of the same principal instead of rendering again. */
     RESULT_CACHE: booleanSetting.default(true),
 

@@ -43,6 +43,15 @@ describe('bad requests get structured errors', () => {
     expect(await errorOf(res)).toMatchObject({ status: 413, code: 'payload_too_large' });
   });
 
+  it('tells at submit time that a scene importing a network module cannot work, with the line', async () => {
+    const code = `import os\nfrom urllib.request import urlopen\n${fixture('tiny.py')}`;
+    const res = await service.request('POST', '/v1/renders', { code });
+    const { status, code: errorCode, body } = await errorOf(res);
+    expect({ status, errorCode }).toEqual({ status: 400, errorCode: 'network_unavailable' });
+    expect(body.error.details).toEqual({ line: 2 });
+    expect(body.error.message).toContain('urllib.request');
+  });
+
   it('rejects a time limit above the maximum', async () => {
     const res = await service.request('POST', '/v1/renders', { code: fixture('tiny.py'), timeoutSeconds: 3600 });
     expect(await errorOf(res)).toMatchObject({ status: 400, code: 'timeout_too_long' });

@@ -28,7 +28,7 @@ export class PythonSceneInspector implements SceneInspector {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(private readonly params: { python: string; pythonPath: string; timeoutMs?: number }) {}
+  constructor(private readonly params: { python: string; pythonPath: string; timeoutMs?: number; lint?: boolean }) {}
 
   async listScenes({ code }: { code: string }): Promise<string[]> {
     const child = this.ensureChild();
@@ -40,7 +40,7 @@ export class PythonSceneInspector implements SceneInspector {
         this.restart();
       }, this.params.timeoutMs ?? 10_000);
       this.pending.set(id, { resolve, reject, timer });
-      child.stdin.write(`${JSON.stringify({ id, code })}\n`);
+      child.stdin.write(`${JSON.stringify({ id, code, lint: this.params.lint ?? false })}\n`);
     });
   }
 
@@ -89,9 +89,8 @@ export class PythonSceneInspector implements SceneInspector {
     } else {
       const { code, message, line: lineNumber } = parsed.data.error;
       const where = lineNumber ? ` (line ${lineNumber})` : '';
-      pending.reject(
-        new ValidationError(code, `the code does not parse: ${message}${where}`, lineNumber ? { line: lineNumber } : undefined),
-      );
+      const text = code === 'syntax_error' ? `the code does not parse: ${message}${where}` : message;
+      pending.reject(new ValidationError(code, text, lineNumber ? { line: lineNumber } : undefined));
     }
   }
 
