@@ -28,6 +28,16 @@ export async function reuseCachedRender(
   const earlier = source?.owner === params.owner ? source.scenes.find((s) => s.name === cached.scene) : undefined;
   if (!earlier || earlier.status !== 'succeeded' || !earlier.output || earlier.renderKey !== params.key) return null;
 
+  return copyEarlierRender(deps, { earlier, ...params });
+}
+
+/** Copies a succeeded scene's file and log under another job's scene and describes the copy as a cache hit. */
+export async function copyEarlierRender(
+  deps: Pick<RenderCacheDeps, 'blobStore'>,
+  params: { earlier: SceneRecord; key: string; jobId: string; scene: string; format: OutputFormat; now: Date },
+): Promise<SceneRecord> {
+  const { earlier } = params;
+  if (!earlier.output) throw new Error('the earlier render has no output');
   const blobKey = outputKey(params.jobId, params.scene, params.format);
   await deps.blobStore.copy({ fromKey: earlier.output.blobKey, toKey: blobKey });
   const log = earlier.logKey ? logKey(params.jobId, params.scene) : undefined;

@@ -3,6 +3,7 @@ import type { RenderSceneTask } from '../contracts/task-payload';
 import type { Logger } from '../logging/logger';
 import { logKey, outputKey, sceneFilesPrefix } from './blob-keys';
 import { classifyRenderFailure } from './classify-render-failure';
+import { followIdenticalRender } from './follow-identical-render';
 import type { BlobStore } from './ports/blob-store';
 import type { Clock } from './ports/clock';
 import type { JobStore } from './ports/job-store';
@@ -72,6 +73,18 @@ export async function runRenderTask(
 
   let attempt: RenderAttempt | undefined;
   try {
+    if (deps.resultCache) {
+      const follow = { resultCache: deps.resultCache, jobStore: deps.jobStore, blobStore: deps.blobStore, clock: deps.clock, pollMs: deps.heartbeatMs };
+      const shared = await followIdenticalRender(follow, { job, scene, waitMs: job.timeoutSeconds * 1000, signal: stop.signal });
+      if (shared) {
+        clearInterval(heartbeat);
+        const recorded = await deps.jobStore.finishScene({ jobId, scene, leaseToken, outcome: shared, now: deps.clock.now() });
+        if (!recorded) await deps.blobStore.deletePrefix({ prefix: sceneFilesPrefix(jobId, scene) });
+        log.info('render outcome', { outcome: recorded ? 'succeeded' : 'discarded', cacheHit: true, attempt: claim.attempt });
+        await deps.notify?.({ jobId });
+        return;
+      }
+    }
     attempt = await deps.renderer.render({
       code: job.code,
       scene,

@@ -53,3 +53,27 @@ describe('the result cache', () => {
     await service.waitFor(after.id);
   });
 });
+
+describe('identical renders in flight', () => {
+  it('renders once for two identical submits made while the first is still rendering', async () => {
+    // Two renders at a time, as two renderer instances would: the second delivery finds the first rendering.
+    const parallel = await startService({ RESULT_CACHE: 'true', RENDER_CONCURRENCY: '2' });
+    try {
+      const body = { code: fixture('long_timeline.py'), quality: 'low' };
+      const first = await parallel.submit(body);
+      await parallel.waitFor(first.id, (j) => j.status === 'rendering');
+      const second = await parallel.submit(body);
+      expect(second.status).toBe('queued');
+      const [a, b] = await Promise.all([parallel.waitFor(first.id), parallel.waitFor(second.id)]);
+      expect(a.scenes[0]).toMatchObject({ status: 'succeeded' });
+      expect(a.scenes[0]?.cacheHit).toBeUndefined();
+      expect(b.scenes[0]).toMatchObject({ status: 'succeeded', cacheHit: true });
+      // The follower finished only once the render it shared had.
+      expect(b.scenes[0]!.finishedAt! >= a.scenes[0]!.finishedAt!).toBe(true);
+      const bytes = async (job: JobView) => fs.readFileSync(await parallel.download(job, 'LongTimeline'));
+      expect((await bytes(b)).equals(await bytes(a))).toBe(true);
+    } finally {
+      await parallel.stop();
+    }
+  });
+});

@@ -26,7 +26,7 @@ export type ClaimResult =
 
 /** How a render ended, recorded once. */
 export type SceneOutcome =
-  | { status: 'succeeded'; output: StoredOutput; logKey?: string }
+  | { status: 'succeeded'; output: StoredOutput; logKey?: string; cacheHit?: boolean }
   | { status: 'failed'; error: RenderError; logKey?: string };
 
 /**
