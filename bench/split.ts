@@ -231,7 +231,7 @@ export async function split(options: { dispatchMs?: number }): Promise<BenchResu
       ],
     ),
     '',
-    `**Model** (not a measurement of a split service): each range rendered alone on a warm process (parts measured one at a time, ${settings.splitModelReps} run(s) each, medians), assuming one machine per part. Critical path = plan pass + dispatch (${Math.round(dispatchMs)} ms: ${dispatchSource}) + longest part + join (measured). Wall: as timed here; CPU: the same with each part's and the plan's CPU time instead of wall time, i.e. what a part takes on a core of its own (this machine is shared, so wall times include waiting for a core). Whole render for the speed-up: ${wholeWarm.toFixed(2)} s wall, ${wholeWarmCpu.toFixed(2)} s CPU (warm, plan + render); plan pass ${plan.toFixed(2)} s wall, ${planCpuMedian.toFixed(2)} s CPU.`,
+    `**Model** (not a measurement of a split service): each range rendered alone on a warm process (parts measured one at a time, ${settings.splitModelReps} run(s) each, medians), assuming one machine per part. Critical path = plan pass + dispatch (${Math.round(dispatchMs)} ms: ${dispatchSource}) + longest part + join (measured). Wall: as timed here, one part at a time on this 2-core machine; CPU: the same with each part's and the plan's CPU time instead, i.e. what a part would take on one core of its own. Neither is exact: wall times include waiting for a core when the machine is busy, and the encoder runs threads of its own when a second core is free (so CPU time can exceed wall time). Whole render for the speed-up: ${wholeWarm.toFixed(2)} s wall, ${wholeWarmCpu.toFixed(2)} s CPU (warm, plan + render, so it used ${(wholeWarmCpu / wholeWarm).toFixed(2)} cores on average); plan pass ${plan.toFixed(2)} s wall, ${planCpuMedian.toFixed(2)} s CPU.`,
     '',
     ...(fit
       ? [
@@ -259,7 +259,7 @@ export async function split(options: { dispatchMs?: number }): Promise<BenchResu
 
   const warmSpeedup = median(warm.whole) / median(warm.split);
   const coldSpeedup = median(cold.whole) / median(cold.split);
-  const missed = modelRows.filter((m) => m.speedupCpu < 0.7 * m.k);
+  const missed = modelRows.filter((m) => m.speedupCpu < 0.7 * m.k || m.speedup < 0.7 * m.k);
   const targets: TargetCheck[] = [
     {
       target: 'split long_timeline.py ≥ 1.3× faster with K=2, measured here',
@@ -267,7 +267,7 @@ export async function split(options: { dispatchMs?: number }): Promise<BenchResu
       met: warmSpeedup >= 1.3,
     },
     {
-      target: 'modelled split ≥ 0.7·K× for K ≤ 8 (CPU-time model; wall in brackets)',
+      target: 'modelled split ≥ 0.7·K× for K ≤ 8 (met when both the CPU-time model and, in brackets, the wall-time model reach it)',
       reached: modelRows.map((m) => `K=${m.k}: ${ratio(m.speedupCpu)} (${ratio(m.speedup)})`).join(', '),
       met: modelRows.length > 0 && missed.length === 0,
     },

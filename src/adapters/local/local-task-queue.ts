@@ -28,6 +28,7 @@ const SCHEMA = `
     finished_at INTEGER
   );
   CREATE INDEX IF NOT EXISTS tasks_due ON tasks (state, due_at);
+  CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_at);
 `;
 
 // Like Cloud Tasks, a task name stays taken for a while after the task ran or was deleted, so a late
@@ -48,6 +49,7 @@ export class LocalTaskQueue implements TaskQueue {
   private timer: NodeJS.Timeout | undefined;
   private deliver: DeliverTask | undefined;
   private stopping = false;
+  private purgedAt = 0;
 
   constructor(
     private readonly params: {
@@ -95,7 +97,11 @@ export class LocalTaskQueue implements TaskQueue {
   async enqueue({ tasks }: { tasks: TaskSpec[] }): Promise<void> {
     const now = this.now();
     inTransaction(this.db, () => {
-      this.db.prepare('DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?').run(now - TOMBSTONE_MS);
+      // Old tombstones go at most once a minute: on every enqueue the purge would cost more than the enqueue.
+      if (now - this.purgedAt > 60_000) {
+        this.db.prepare('DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?').run(now - TOMBSTONE_MS);
+        this.purgedAt = now;
+      }
       const insert = this.db.prepare(
         "INSERT OR IGNORE INTO tasks (name, payload, deadline_seconds, due_at, state) VALUES (?, ?, ?, ?, 'pending')",
       );
