@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .limits import apply_job_limits
+from .probe import describe_output
 from .protocol import PROTOCOL_FD, emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
 
@@ -155,7 +156,8 @@ def _run(job: dict[str, Any]) -> None:
         emit("plan", animations=total, runTimes=durations)
     produced = _render(job, total)
     relative = os.path.relpath(produced, job["outputDir"])
-    emit("result", file=relative)
+    media = describe_output(produced, job["format"])
+    emit("result", file=relative, **({"media": media} if media else {}))
 
 
 def main() -> None:

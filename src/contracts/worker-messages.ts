@@ -27,7 +27,19 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('plan'), animations: z.number().int().nonnegative(), runTimes: z.array(z.number()).max(100_000) }),
   z.object({ type: z.literal('progress'), done: z.number().int().nonnegative(), total: z.number().int().nonnegative().nullable() }),
-  z.object({ type: z.literal('result'), file: z.string().max(4096) }),
+  z.object({
+    type: z.literal('result'),
+    file: z.string().max(4096),
+    /** The worker's own description of its output (it read the file inside the sandbox). */
+    media: z
+      .object({
+        codec: z.string().max(64),
+        width: z.number().int().positive().max(16384),
+        height: z.number().int().positive().max(16384),
+        durationSeconds: z.number().nonnegative().max(7 * 24 * 3600).nullable(),
+      })
+      .optional(),
+  }),
   z.object({
     type: z.literal('error'),
     kind: z.enum(['scene_error', 'scene_not_found', 'no_output']),

@@ -56,7 +56,8 @@ export class ManimSceneRenderer implements SceneRenderer {
       return { ...base, ok: false, failure };
     }
     try {
-      const media = await probeMedia(verified.filePath);
+      // The worker read its output inside the sandbox; only a worker that could not is checked from out here.
+      const media = outcome.media ?? (await probeMedia(verified.filePath));
       return {
         ...base,
         ok: true,

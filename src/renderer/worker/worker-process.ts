@@ -18,10 +18,11 @@ export interface WorkerLaunch {
 }
 
 export type ReadyMessage = Extract<WorkerMessage, { type: 'ready' }>;
+export type WorkerMedia = NonNullable<Extract<WorkerMessage, { type: 'result' }>['media']>;
 
 /** How one job on a worker ended, as seen from outside the worker. */
 export type WorkerOutcome =
-  | { kind: 'result'; file: string }
+  | { kind: 'result'; file: string; media?: WorkerMedia }
   | { kind: 'error'; error: Extract<WorkerMessage, { type: 'error' }> }
   | { kind: 'timeout'; seconds: number }
   | { kind: 'cancelled' }
@@ -127,7 +128,7 @@ export class WorkerProcess {
     const stopped = new Promise<WorkerOutcome>((resolve) => (stop = resolve));
 
     this.listener = (message) => {
-      if (message.type === 'result') final ??= { kind: 'result', file: message.file };
+      if (message.type === 'result') final ??= { kind: 'result', file: message.file, media: message.media };
       else if (message.type === 'error') final ??= { kind: 'error', error: message };
       else if (message.type === 'ready') this.protocolViolation('ready sent twice');
       else params.onMessage?.(message);
