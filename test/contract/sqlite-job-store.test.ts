@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { SqliteJobStore } from '../../src/adapters/local/sqlite-job-store';
 import type { JobRecord } from '../../src/domain/job';
 import { describeJobStoreContract } from './job-store-contract';
@@ -83,6 +84,30 @@ describe('SqliteJobStore', () => {
       expect((await store.getJob({ id: 'dup' }))?.owner).toBe('alice');
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('SqliteJobStore on a database from before active_scenes', () => {
+  it('adds and fills the column, so the concurrency quota counts existing jobs', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqlite-job-store-migrate-'));
+    const file = path.join(dir, 'jobs.sqlite');
+    try {
+      // The schema as it was, with one job of two scenes, one still queued.
+      const old = new DatabaseSync(file);
+      old.exec(`CREATE TABLE jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, record TEXT NOT NULL);
+        CREATE TABLE scenes (job_id TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (job_id, name));`);
+      const at = '2026-01-01T00:00:00.000Z';
+      old.prepare('INSERT INTO jobs VALUES (?, ?, ?, ?, ?)').run('j1', 'alice', 'rendering', at, JSON.stringify({ id: 'j1', owner: 'alice', createdAt: at, updatedAt: at }));
+      old.prepare('INSERT INTO scenes VALUES (?, ?, ?, ?)').run('j1', 0, 'A', JSON.stringify({ name: 'A', status: 'succeeded', progress: 1, attempts: 1, updatedAt: at }));
+      old.prepare('INSERT INTO scenes VALUES (?, ?, ?, ?)').run('j1', 1, 'B', JSON.stringify({ name: 'B', status: 'queued', progress: 0, attempts: 0, updatedAt: at }));
+      old.close();
+
+      const store = new SqliteJobStore({ filePath: file });
+      expect(await store.countActiveScenes({ owner: 'alice' })).toBe(1);
+      store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { summariseJobStatus } from '../../domain/job-status';
-import type { JobRecord, SceneRecord } from '../../domain/job';
+import { isTerminal, type JobRecord, type SceneRecord } from '../../domain/job';
 import { decodePageToken, encodePageToken } from '../../domain/page-token';
 import type { ClaimResult, JobPage, JobStore, ListJobsParams } from '../../domain/ports/job-store';
 import {
@@ -19,6 +19,7 @@ const SCHEMA = `
     id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     status TEXT NOT NULL,
+    active_scenes INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     record TEXT NOT NULL
   );
@@ -34,6 +35,11 @@ const SCHEMA = `
 `;
 
 type JobRow = { record: string };
+
+/** Scenes still queued or rendering. */
+function activeScenes(scenes: SceneRecord[]): number {
+  return scenes.filter((s) => !isTerminal(s.status)).length;
+}
 type SceneRow = { record: string };
 
 /**
@@ -46,6 +52,7 @@ export class SqliteJobStore implements JobStore {
   constructor(params: { filePath: string }) {
     this.db = openSqlite(params.filePath);
     this.db.exec(SCHEMA);
+    migrateActiveScenes(this.db);
   }
 
   close(): void {
@@ -56,8 +63,8 @@ export class SqliteJobStore implements JobStore {
     const { scenes, ...jobFields } = job;
     inTransaction(this.db, () => {
       this.db
-        .prepare('INSERT INTO jobs (id, owner, status, created_at, record) VALUES (?, ?, ?, ?, ?)')
-        .run(job.id, job.owner, summariseJobStatus(scenes), job.createdAt, JSON.stringify(jobFields));
+        .prepare('INSERT INTO jobs (id, owner, status, active_scenes, created_at, record) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(job.id, job.owner, summariseJobStatus(scenes), activeScenes(scenes), job.createdAt, JSON.stringify(jobFields));
       const insertScene = this.db.prepare('INSERT INTO scenes (job_id, position, name, record) VALUES (?, ?, ?, ?)');
       scenes.forEach((scene, position) => insertScene.run(job.id, position, scene.name, JSON.stringify(scene)));
     });
@@ -147,12 +154,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   async countActiveScenes({ owner }: { owner: string }): Promise<number> {
+    // Kept per job by every change (like the summarised status), so the quota check reads one indexed range.
     const row = this.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM scenes JOIN jobs ON jobs.id = scenes.job_id
-         WHERE jobs.owner = ? AND jobs.status IN ('queued', 'rendering')
-           AND json_extract(scenes.record, '$.status') IN ('queued', 'rendering')`,
-      )
+      .prepare("SELECT COALESCE(SUM(active_scenes), 0) AS n FROM jobs WHERE owner = ? AND status IN ('queued', 'rendering')")
       .get(owner) as { n: number };
     return Number(row.n);
   }
@@ -185,8 +189,8 @@ export class SqliteJobStore implements JobStore {
     if (!job) return;
     const { scenes, ...jobFields } = job;
     this.db
-      .prepare('UPDATE jobs SET status = ?, record = ? WHERE id = ?')
-      .run(summariseJobStatus(scenes), JSON.stringify({ ...jobFields, updatedAt: now.toISOString() }), jobId);
+      .prepare('UPDATE jobs SET status = ?, active_scenes = ?, record = ? WHERE id = ?')
+      .run(summariseJobStatus(scenes), activeScenes(scenes), JSON.stringify({ ...jobFields, updatedAt: now.toISOString() }), jobId);
   }
 
   private readJob(id: string): JobRecord | null {
@@ -197,4 +201,13 @@ export class SqliteJobStore implements JobStore {
     ).map((s) => JSON.parse(s.record) as SceneRecord);
     return { ...(JSON.parse(row.record) as Omit<JobRecord, 'scenes'>), scenes };
   }
+}
+
+/** Adds and fills `active_scenes` in a database made before it existed. */
+function migrateActiveScenes(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>;
+  if (columns.some((c) => c.name === 'active_scenes')) return;
+  db.exec(`ALTER TABLE jobs ADD COLUMN active_scenes INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET active_scenes = (SELECT COUNT(*) FROM scenes WHERE scenes.job_id = jobs.id
+      AND json_extract(scenes.record, '$.status') IN ('queued', 'rendering'));`);
 }
