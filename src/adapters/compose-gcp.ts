@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import type { Config } from '../config/config';
 import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
 import type { Logger } from '../logging/logger';
-import { composeApi, readinessOf, webhookPolicy } from './compose-api';
+import { composeApi, readinessOf } from './compose-api';
 import { notifyIfFinished } from '../domain/notify-if-finished';
-import { systemClock } from '../domain/ports/clock';
 import { FirestoreWebhookSecrets } from './google/firestore-webhook-secrets';
 import { FirestoreResultCache } from './google/firestore-result-cache';
+import { composeTaskHandlers } from './compose-task-handlers';
 import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
 import { CloudTasksQueue } from './google/cloud-tasks-queue';
@@ -77,18 +77,11 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
     });
     return {
       renderer: {
-        taskDeps: {
-          render: { ...renderer.renderDeps, notify, resultCache },
-          webhooks: {
-            jobStore,
-            batches,
-            secrets: webhookSecrets,
-            idempotency,
-            clock: systemClock,
-            logger: logger.child({ component: 'webhooks' }),
-            policy: webhookPolicy(config),
-          },
-        },
+        taskDeps: composeTaskHandlers(
+          config,
+          { renderDeps: renderer.renderDeps, notify, resultCache, jobStore, batches, webhookSecrets, idempotency },
+          logger,
+        ),
         verifier,
         maxAttempts: config.TASK_MAX_ATTEMPTS,
         readiness: async () => readinessOf(await renderer.checks()),

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
-import { systemClock } from '../domain/ports/clock';
-import { handleTask, type TaskHandlerDeps } from '../renderer/handle-task';
+import { handleTask } from '../renderer/handle-task';
+import { composeTaskHandlers } from './compose-task-handlers';
 import { composeApi, readinessOf } from './compose-api';
 import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
@@ -42,18 +42,11 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, webhookSecrets, resultCache }, logger, async () =>
     readinessOf(await renderer.checks()),
   );
-  const taskDeps: TaskHandlerDeps = {
-    render: { ...renderer.renderDeps, notify: api.api.notify, resultCache },
-    webhooks: {
-      jobStore,
-      batches,
-      secrets: webhookSecrets,
-      idempotency,
-      clock: systemClock,
-      logger: logger.child({ component: 'webhooks' }),
-      policy: api.api.webhookPolicy,
-    },
-  };
+  const taskDeps = composeTaskHandlers(
+    config,
+    { renderDeps: renderer.renderDeps, notify: api.api.notify, resultCache, jobStore, batches, webhookSecrets, idempotency },
+    logger,
+  );
 
   return {
     api: api.api,

@@ -1,0 +1,39 @@
+import type { Config } from '../config/config';
+import type { BatchStore } from '../domain/ports/batch-store';
+import { systemClock } from '../domain/ports/clock';
+import type { IdempotencyStore } from '../domain/ports/idempotency-store';
+import type { JobStore } from '../domain/ports/job-store';
+import type { ResultCache } from '../domain/ports/result-cache';
+import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
+import type { RunRenderTaskDeps } from '../domain/run-render-task';
+import type { Logger } from '../logging/logger';
+import type { TaskHandlerDeps } from '../renderer/handle-task';
+import { webhookPolicy } from './compose-api';
+
+/** What the task handlers get in either mode: the render use case's deps and the webhook deliverer's. */
+export function composeTaskHandlers(
+  config: Config,
+  ports: {
+    renderDeps: RunRenderTaskDeps;
+    notify: (params: { jobId: string }) => Promise<void>;
+    resultCache: ResultCache;
+    jobStore: JobStore;
+    batches: BatchStore;
+    webhookSecrets: WebhookSecrets;
+    idempotency: IdempotencyStore;
+  },
+  logger: Logger,
+): TaskHandlerDeps {
+  return {
+    render: { ...ports.renderDeps, notify: ports.notify, resultCache: ports.resultCache },
+    webhooks: {
+      jobStore: ports.jobStore,
+      batches: ports.batches,
+      secrets: ports.webhookSecrets,
+      idempotency: ports.idempotency,
+      clock: systemClock,
+      logger: logger.child({ component: 'webhooks' }),
+      policy: webhookPolicy(config),
+    },
+  };
+}
