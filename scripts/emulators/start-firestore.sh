@@ -17,17 +17,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ENV_FILE="$ROOT/.tools/stamps/firestore-emulator.env"
 MAIN_CLASS="com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 
-addr="${FIRESTORE_EMULATOR_HOST:-127.0.0.1:8681}"
-if [[ $# -gt 0 && "$1" != -* ]]; then
-  addr="$1"
-  shift
-fi
-host="${addr%:*}"
-port="${addr##*:}"
-if [[ -z "$host" || "$host" == "$addr" || ! "$port" =~ ^[0-9]+$ ]]; then
-  echo "start-firestore: expected HOST:PORT, got '$addr'" >&2
-  exit 2
-fi
+# shellcheck source=scripts/emulators/address.sh
+source "$ROOT/scripts/emulators/address.sh"
+parse_address start-firestore "${FIRESTORE_EMULATOR_HOST:-127.0.0.1:8681}" "$@"
+shift "$args_used"
 
 jar="${FIRESTORE_EMULATOR_JAR:-}"
 if [[ -z "$jar" && -f "$ENV_FILE" ]]; then

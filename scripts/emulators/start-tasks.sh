@@ -25,22 +25,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BIN="$ROOT/.tools/bin/cloud-tasks-emulator"
 
-addr="${CLOUD_TASKS_EMULATOR_HOST:-127.0.0.1:8123}"
-if [[ $# -gt 0 && "$1" != -* ]]; then
-  addr="$1"
-  shift
-fi
-host="${addr%:*}"
-port="${addr##*:}"
-if [[ -z "$host" || "$host" == "$addr" || ! "$port" =~ ^[0-9]+$ ]]; then
-  echo "start-tasks: expected HOST:PORT, got '$addr'" >&2
-  exit 2
-fi
+# shellcheck source=scripts/emulators/address.sh
+source "$ROOT/scripts/emulators/address.sh"
+parse_address start-tasks "${CLOUD_TASKS_EMULATOR_HOST:-127.0.0.1:8123}" "$@"
+shift "$args_used"
 
-if [[ ! -x "$BIN" ]]; then
-  echo "start-tasks: $BIN not found; run scripts/setup-emulators.sh" >&2
-  exit 1
-fi
+require_binary start-tasks "$BIN"
 
 args=(-host "$host" -port "$port")
 

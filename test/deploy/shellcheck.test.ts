@@ -2,7 +2,20 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { ROOT, runScript } from './support/run-script';
 
-const SCRIPTS = ['deploy.sh', 'setup-gcp.sh', 'monitoring/apply.sh', 'scripts/gcp-lib.sh', 'test/deploy/fixtures/gcloud'];
+const SCRIPTS = [
+  'deploy.sh',
+  'setup-gcp.sh',
+  'monitoring/apply.sh',
+  'scripts/gcp-lib.sh',
+  'test/deploy/fixtures/gcloud',
+  'scripts/setup.sh',
+  'scripts/setup-emulators.sh',
+  'scripts/emulators/address.sh',
+  'scripts/emulators/start-firestore.sh',
+  'scripts/emulators/start-gcs.sh',
+  'scripts/emulators/start-tasks.sh',
+  '.ci/run',
+];
 
 describe('operator scripts', () => {
   it.each(SCRIPTS)('%s is shellcheck clean', (script) => {
