@@ -1,5 +1,6 @@
 import { TASK_PAYLOAD_VERSION } from '../contracts/task-payload';
 import { isTerminal } from './job';
+import { loadBatchView } from './load-batch-view';
 import type { BatchStore } from './ports/batch-store';
 import type { JobStore } from './ports/job-store';
 import type { TaskQueue, TaskSpec } from './ports/task-queue';
@@ -31,8 +32,8 @@ export async function notifyIfFinished(deps: NotifyDeps, params: { jobId: string
   if (job.batchId) {
     const batch = await deps.batches.getBatch({ id: job.batchId });
     if (batch?.webhookUrl) {
-      const others = await Promise.all(batch.items.filter((i) => i.jobId && i.jobId !== job.id).map((i) => deps.jobStore.getJob({ id: i.jobId! })));
-      if (others.every((other) => !other || other.scenes.every((s) => isTerminal(s.status)))) {
+      // Every item terminal (a rejected or deleted item counts as failed) makes the batch's own status terminal.
+      if (isTerminal((await loadBatchView(deps.jobStore, batch)).status)) {
         tasks.push({
           name: webhookTaskName('batch.finished', batch.id),
           payload: { type: 'deliver-webhook' as const, version: TASK_PAYLOAD_VERSION, event: 'batch.finished' as const, resourceId: batch.id },

@@ -1,8 +1,7 @@
 import type { DeliverWebhookTask } from '../contracts/task-payload';
 import { WEBHOOK_SIGNATURE_HEADER, type WebhookEvent } from '../contracts/webhook-event';
 import { toJobView } from '../api/job-view';
-import { toBatchView } from '../domain/batch-view';
-import type { JobRecord } from '../domain/job';
+import { loadBatchView } from '../domain/load-batch-view';
 import type { BatchStore } from '../domain/ports/batch-store';
 import type { Clock } from '../domain/ports/clock';
 import type { IdempotencyStore } from '../domain/ports/idempotency-store';
@@ -70,10 +69,6 @@ async function eventOf(
   }
   const batch = await deps.batches.getBatch({ id: task.resourceId });
   if (!batch?.webhookUrl) return null;
-  const jobs = new Map<string, JobRecord>();
-  for (const item of batch.items) {
-    const job = item.jobId ? await deps.jobStore.getJob({ id: item.jobId }) : null;
-    if (job) jobs.set(job.id, job);
-  }
-  return { event: { id: eventId, type: task.event, createdAt, data: toBatchView(batch, jobs) }, url: batch.webhookUrl, owner: batch.owner };
+  const data = await loadBatchView(deps.jobStore, batch);
+  return { event: { id: eventId, type: task.event, createdAt, data }, url: batch.webhookUrl, owner: batch.owner };
 }

@@ -1,10 +1,10 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { createBatchRequestSchema } from '../../contracts/batch';
-import { toBatchView } from '../../domain/batch-view';
+import type { BatchRecord } from '../../domain/batch';
+import { loadBatchView } from '../../domain/load-batch-view';
 import { createBatch } from '../../domain/create-batch';
 import { NotFoundError } from '../../domain/errors';
-import type { JobRecord } from '../../domain/job';
 import type { ApiDeps } from '../deps';
 import { idempotencyKeyOf } from '../middleware/idempotency-key';
 import { route } from '../middleware/route';
@@ -28,16 +28,7 @@ const batchIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,64}$/, 
 export function batchesRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  const viewOf = async (batch: Awaited<ReturnType<ApiDeps['batches']['getBatch']>> & object) => {
-    const jobs = new Map<string, JobRecord>();
-    await Promise.all(
-      batch.items.map(async (item) => {
-        const job = item.jobId ? await deps.jobStore.getJob({ id: item.jobId }) : null;
-        if (job) jobs.set(job.id, job);
-      }),
-    );
-    return toBatchView(batch, jobs);
-  };
+  const viewOf = (batch: BatchRecord) => loadBatchView(deps.jobStore, batch);
 
   router.post(
     '/v1/batches',
