@@ -4,7 +4,7 @@ import { mintApiKey } from '../../src/auth/api-keys';
 import { SqliteApiKeyStore } from '../../src/adapters/local/sqlite-api-key-store';
 import type { JobView } from '../../src/contracts/job';
 import { fixture, startService, type ServiceHarness } from '../support/service-harness';
-import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
+import { startTestIssuer, trustingIssuer, type TestIssuer } from '../support/test-issuer';
 
 jest.setTimeout(120_000);
 
@@ -15,11 +15,7 @@ let service: ServiceHarness;
 beforeAll(async () => {
   issuer = await startTestIssuer();
   service = await startService({
-    AUTH_MODE: 'verify',
-    AUTH_AUDIENCE: AUDIENCE,
-    AUTH_ALLOWLIST: 'alice@example.com,@team.example.org',
-    OIDC_ISSUER: issuer.issuer,
-    OIDC_JWKS_URL: issuer.jwksUrl,
+    ...trustingIssuer(issuer, { audience: AUDIENCE, allowlist: 'alice@example.com,@team.example.org' }),
     QUOTA_SUBMITS_PER_MINUTE: '1000',
     // Renders are not what this suite is about: keep the queue from starting them quickly.
     WARM_WORKER: 'false',

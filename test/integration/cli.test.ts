@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { BatchView } from '../../src/contracts/batch';
 import type { JobList, JobView } from '../../src/contracts/job';
 import { FIXTURES, ffprobe, startService, type ServiceHarness } from '../support/service-harness';
-import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
+import { startTestIssuer, trustingIssuer, type TestIssuer } from '../support/test-issuer';
 
 jest.setTimeout(180_000);
 
@@ -75,11 +75,7 @@ beforeAll(async () => {
   const port = await freePort();
   service = await startService({
     PORT: String(port),
-    AUTH_MODE: 'verify',
-    AUTH_AUDIENCE: `http://127.0.0.1:${port}`,
-    AUTH_ALLOWLIST: 'operator@example.com',
-    OIDC_ISSUER: issuer.issuer,
-    OIDC_JWKS_URL: issuer.jwksUrl,
+    ...trustingIssuer(issuer, { audience: `http://127.0.0.1:${port}`, allowlist: 'operator@example.com' }),
     QUOTA_SUBMITS_PER_MINUTE: '1000',
   });
   const created = parsed<{ keyId: string; principal: string; key: string }>(await cli(['keys', 'create', '--principal', 'cli-test', '--json']));

@@ -20,7 +20,7 @@ import {
   type RenderClientOptions,
 } from '../../src/client';
 import { ffprobe, fixture, startService, type ServiceHarness } from '../support/service-harness';
-import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
+import { startTestIssuer, trustingIssuer, type TestIssuer } from '../support/test-issuer';
 
 jest.setTimeout(180_000);
 
@@ -33,11 +33,7 @@ let service: ServiceHarness;
 beforeAll(async () => {
   issuer = await startTestIssuer();
   service = await startService({
-    AUTH_MODE: 'verify',
-    AUTH_AUDIENCE: AUDIENCE,
-    AUTH_ALLOWLIST: 'alice@example.com',
-    OIDC_ISSUER: issuer.issuer,
-    OIDC_JWKS_URL: issuer.jwksUrl,
+    ...trustingIssuer(issuer, { audience: AUDIENCE, allowlist: 'alice@example.com' }),
     QUOTA_SUBMITS_PER_MINUTE: '1000',
     // The webhook receiver below listens on loopback, which only this local setting lets deliveries reach.
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',

@@ -42,3 +42,14 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** Settings that make the service verify ID tokens itself and trust only `issuer` (AUTH_MODE=verify). */
+export function trustingIssuer(issuer: TestIssuer, params: { audience: string; allowlist: string }): Record<string, string> {
+  return {
+    AUTH_MODE: 'verify',
+    AUTH_AUDIENCE: params.audience,
+    AUTH_ALLOWLIST: params.allowlist,
+    OIDC_ISSUER: issuer.issuer,
+    OIDC_JWKS_URL: issuer.jwksUrl,
+  };
+}
