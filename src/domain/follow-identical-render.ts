@@ -3,7 +3,7 @@ import type { BlobStore } from './ports/blob-store';
 import type { Clock } from './ports/clock';
 import type { JobStore, SceneOutcome } from './ports/job-store';
 import type { ResultCache } from './ports/result-cache';
-import { copyEarlierRender } from './reuse-cached-render';
+import { copyEarlierRender, findIdenticalRender, isReusable } from './reuse-cached-render';
 
 export interface FollowDeps {
   resultCache: ResultCache;
@@ -30,10 +30,10 @@ export async function followIdenticalRender(
   if (!key) return null;
   const deadline = deps.clock.now().getTime() + params.waitMs;
   for (;;) {
-    const entry = await deps.resultCache.lookup({ owner: job.owner, key });
-    const isSelf = entry?.jobId === job.id && entry.scene === params.scene;
-    const other = entry && !isSelf ? await sceneOf(deps.jobStore, job.owner, entry) : undefined;
-    if (other?.status === 'succeeded' && other.output && other.renderKey === key) {
+    const found = await findIdenticalRender(deps, { owner: job.owner, key });
+    const isSelf = found?.jobId === job.id && found.scene.name === params.scene;
+    const other = isSelf ? undefined : found?.scene;
+    if (other && isReusable(other, key)) {
       const copy = await copyEarlierRender(deps, { earlier: other, key, jobId: job.id, scene: params.scene, format: job.format, now: deps.clock.now() });
       return { status: 'succeeded', output: copy.output!, ...(copy.logKey && { logKey: copy.logKey }), cacheHit: true };
     }
@@ -44,11 +44,6 @@ export async function followIdenticalRender(
     }
     await pause(deps.pollMs, params.signal);
   }
-}
-
-async function sceneOf(jobStore: JobStore, owner: string, entry: { jobId: string; scene: string }) {
-  const job = await jobStore.getJob({ id: entry.jobId });
-  return job?.owner === owner ? job.scenes.find((s) => s.name === entry.scene) : undefined;
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -22,13 +22,29 @@ export async function reuseCachedRender(
   deps: RenderCacheDeps,
   params: { owner: string; key: string; jobId: string; scene: string; format: OutputFormat; now: Date },
 ): Promise<SceneRecord | null> {
-  const cached = await deps.resultCache.lookup({ owner: params.owner, key: params.key });
-  if (!cached) return null;
-  const source = await deps.jobStore.getJob({ id: cached.jobId });
-  const earlier = source?.owner === params.owner ? source.scenes.find((s) => s.name === cached.scene) : undefined;
-  if (!earlier || earlier.status !== 'succeeded' || !earlier.output || earlier.renderKey !== params.key) return null;
+  const found = await findIdenticalRender(deps, { owner: params.owner, key: params.key });
+  if (!found || !isReusable(found.scene, params.key)) return null;
+  return copyEarlierRender(deps, { earlier: found.scene, ...params });
+}
 
-  return copyEarlierRender(deps, { earlier, ...params });
+/**
+ * The scene the cache names for (owner, key), as it is now in the job store: undefined when the entry is gone, or
+ * names a job that was deleted, expired, or is not the owner's.
+ */
+export async function findIdenticalRender(
+  deps: Pick<RenderCacheDeps, 'resultCache' | 'jobStore'>,
+  params: { owner: string; key: string },
+): Promise<{ jobId: string; scene: SceneRecord } | undefined> {
+  const entry = await deps.resultCache.lookup(params);
+  if (!entry) return undefined;
+  const job = await deps.jobStore.getJob({ id: entry.jobId });
+  const scene = job?.owner === params.owner ? job.scenes.find((s) => s.name === entry.scene) : undefined;
+  return scene && { jobId: entry.jobId, scene };
+}
+
+/** A scene whose output can stand for a render of `key`: it succeeded, rendering exactly that. */
+export function isReusable(scene: SceneRecord, key: string): boolean {
+  return scene.status === 'succeeded' && Boolean(scene.output) && scene.renderKey === key;
 }
 
 /** Copies a succeeded scene's file and log under another job's scene and describes the copy as a cache hit. */
