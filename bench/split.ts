@@ -8,7 +8,7 @@ import { log, table, type BenchResult, type TargetCheck } from './support/report
 import { settings } from './support/settings';
 import { median, ratio, seconds, summarize } from './support/stats';
 import { concat, sameFrames } from './split/ffmpeg';
-import { partition, type AnimationRange } from './split/partition';
+import { partition, type AnimationRange } from '../src/domain/split/partition';
 import { WarmProcess, type PartJob } from './support/warm-process';
 
 /**

@@ -45,18 +45,12 @@ def main() -> None:
     t0 = time.monotonic()
     c0 = cpu_seconds()
     if job.get("plan"):
-        durations = worker._plan(job)
-        result["durations"] = durations
+        result["durations"] = worker._plan(job).run_times
         result["planSeconds"] = round(time.monotonic() - t0, 4)
         result["planCpuSeconds"] = round(cpu_seconds() - c0, 4)
     if job.get("render"):
-        ranges = {}
         if job.get("from") is not None:
-            ranges["from_animation_number"] = job["from"]
-        if job.get("upto") is not None:
-            ranges["upto_animation_number"] = job["upto"]
-        base_config = worker._base_config
-        worker._base_config = lambda j: {**base_config(j), **ranges}
+            job["range"] = {"from": job["from"], "upto": job.get("upto")}
         t1 = time.monotonic()
         c1 = cpu_seconds()
         produced = worker._render(job, None)

@@ -7,7 +7,16 @@ reads one job (a JSON line) from stdin. A job is rendered in two passes over the
    (progress totals, and the animation ranges a long scene can be split into);
 2. render: the scene runs again from a fresh namespace and the same seed, writing frames.
 
-Messages (see protocol.py): ready, plan, progress, result, error. A job that fails because of the scene
+With `planGate`, the worker waits after the plan for a line `{"render": true}` on stdin: the service decides from
+the plan whether to render the scene whole here or split it (it then stops this worker).
+
+A part of a split render (`range`) skips the plan and renders only the animations `from`..`upto` (inclusive;
+`upto` null: to the end). It describes the scene's state where its range starts and where it ends (`boundary`
+messages, scene_state.py), so the service can check that adjacent parts agree before joining them.
+
+A `stitch` job joins the parts' movies (stitch.py); it runs no scene code.
+
+Messages (see protocol.py): ready, plan, progress, boundary, result, error. A job that fails because of the scene
 ends with an `error` message and exit status 0; any other exit means the worker itself broke.
 """
 
@@ -20,12 +29,14 @@ import random
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .limits import apply_job_limits
 from .probe import describe_output
 from .protocol import PROTOCOL_FD, emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
+from .scene_state import advance_clock_as_rendered, fingerprint, has_time_based_updaters
+from .stitch import stitch
 
 QUALITY_FLAGS = {
     "low": "low_quality",
@@ -44,8 +55,18 @@ class NoOutput(Exception):
     pass
 
 
-# Called after every play()/wait() with the scene; set per pass.
-_play_listener: Callable[[Any], None] | None = None
+class PlayObserver:
+    """Sees every play()/wait() of a pass: before it (the renderer's `num_plays` is its index) and after it."""
+
+    def before(self, scene: Any) -> None:
+        pass
+
+    def after(self, scene: Any) -> None:
+        pass
+
+
+# Set per pass.
+_observer: PlayObserver | None = None
 
 
 def _install_play_hook() -> None:
@@ -54,9 +75,11 @@ def _install_play_hook() -> None:
     original_play = CairoRenderer.play
 
     def play(self, scene, *args, **kwargs):
+        if _observer is not None:
+            _observer.before(scene)
         original_play(self, scene, *args, **kwargs)
-        if _play_listener is not None:
-            _play_listener(scene)
+        if _observer is not None:
+            _observer.after(scene)
 
     CairoRenderer.play = play
 
@@ -105,59 +128,137 @@ def _base_config(job: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def _plan(job: dict[str, Any]) -> list[float]:
+class _Planner(PlayObserver):
+    """Counts the animations and their run times, and notes the first one a `dt` updater was around for."""
+
+    def __init__(self) -> None:
+        self.run_times: list[float] = []
+        self.time_based_from: int | None = None
+
+    def before(self, scene: Any) -> None:
+        self._note_time_based(scene, scene.renderer.num_plays)
+
+    def after(self, scene: Any) -> None:
+        self.run_times.append(float(scene.duration))
+        self._note_time_based(scene, scene.renderer.num_plays - 1)
+
+    def _note_time_based(self, scene: Any, index: int) -> None:
+        if self.time_based_from is None and has_time_based_updaters(scene):
+            self.time_based_from = index
+
+
+class _Renderer(PlayObserver):
+    """Reports progress; for a part of a split render, also the scene's state at the range's two ends."""
+
+    def __init__(self, total: int | None, first: int, last: int | None) -> None:
+        self.total = total
+        self.first = first
+        self.last = last
+        self.done = 0
+        self.time_based_while_skipped = False
+        self.clock = 0.0
+
+    def before(self, scene: Any) -> None:
+        if scene.renderer.num_plays < self.first:
+            self.time_based_while_skipped = self.time_based_while_skipped or has_time_based_updaters(scene)
+
+    def after(self, scene: Any) -> None:
+        index = scene.renderer.num_plays - 1
+        self.done += 1
+        if index < self.first:
+            self._after_skipped(scene, index)
+        elif self.total is not None:
+            emit("progress", done=self.done, total=self.total)
+        if index == self.last:
+            emit("boundary", side="end", after=index, fingerprint=fingerprint(scene))
+
+    def _after_skipped(self, scene: Any, index: int) -> None:
+        self.time_based_while_skipped = self.time_based_while_skipped or has_time_based_updaters(scene)
+        # A skipped animation advances the scene's clock by its run time; rendering it advances the clock one frame
+        # at a time, by whole frames. The clock is set to what rendering would have made it, float for float, so
+        # that the part's frames see the time the whole render's frames see.
+        self.clock = advance_clock_as_rendered(self.clock, scene)
+        scene.renderer.time = self.clock
+        if index == self.first - 1:
+            emit(
+                "boundary",
+                side="start",
+                after=index,
+                fingerprint=fingerprint(scene),
+                timeBasedUpdatersSkipped=self.time_based_while_skipped,
+            )
+
+
+def _plan(job: dict[str, Any]) -> _Planner:
     from manim import tempconfig
 
-    global _play_listener
-    durations: list[float] = []
-    _play_listener = lambda scene: durations.append(float(scene.duration))
+    global _observer
+    planner = _Planner()
+    _observer = planner
     try:
         with tempconfig({**_base_config(job), "dry_run": True}):
             _seed_everything(job["seed"])
             scene = _load_scene_class(job["code"], job["scene"])(skip_animations=True)
             scene.render()
     finally:
-        _play_listener = None
-    return durations
+        _observer = None
+    return planner
 
 
 def _render(job: dict[str, Any], total: int | None) -> Path:
     from manim import tempconfig
 
-    global _play_listener
-    done = 0
-
-    def on_play(scene) -> None:
-        nonlocal done
-        done += 1
-        emit("progress", done=done, total=total)
-
-    _play_listener = on_play
+    global _observer
+    config = _base_config(job)
+    span = job.get("range")
+    if span:
+        config["from_animation_number"] = span["from"]
+        if span.get("upto") is not None:
+            config["upto_animation_number"] = span["upto"]
+    _observer = _Renderer(total, span["from"] if span else 0, span.get("upto") if span else None)
     try:
-        with tempconfig(_base_config(job)):
+        with tempconfig(config):
             _seed_everything(job["seed"])
             scene = _load_scene_class(job["code"], job["scene"])()
             scene.render()
             writer = scene.renderer.file_writer
             produced = writer.image_file_path if job["format"] == "png" else writer.movie_file_path
     finally:
-        _play_listener = None
+        _observer = None
     if not produced or not Path(produced).is_file():
         raise NoOutput("the scene finished without writing any output")
     return Path(produced)
 
 
-def _run(job: dict[str, Any]) -> None:
-    register_source(job["code"])
-    total = None
-    if job.get("plan", True) and job["format"] != "png":
-        durations = _plan(job)
-        total = len(durations)
-        emit("plan", animations=total, runTimes=durations)
-    produced = _render(job, total)
+def _emit_result(produced: Path, job: dict[str, Any]) -> None:
     relative = os.path.relpath(produced, job["outputDir"])
     media = describe_output(produced, job["format"])
     emit("result", file=relative, **({"media": media} if media else {}))
+
+
+def _stitch(job: dict[str, Any]) -> None:
+    output = Path(job["outputDir"]) / f"{job['scene']}.{job['format']}"
+    stitch([Path(part) for part in job["parts"]], output)
+    _emit_result(output, job)
+
+
+def _render_is_wanted() -> bool:
+    answer = json.loads(sys.stdin.readline() or "{}")
+    return answer.get("render") is True
+
+
+def _run(job: dict[str, Any]) -> None:
+    if job.get("mode") == "stitch":
+        return _stitch(job)
+    register_source(job["code"])
+    total = None
+    if job.get("plan", True) and job["format"] != "png":
+        planner = _plan(job)
+        total = len(planner.run_times)
+        emit("plan", animations=total, runTimes=planner.run_times, timeBasedFrom=planner.time_based_from)
+        if job.get("planGate") and not _render_is_wanted():
+            return
+    _emit_result(_render(job, total), job)
 
 
 def main() -> None:

@@ -27,9 +27,45 @@ export interface SceneRecord {
   renderKey?: string;
   /** Succeeded at submit time from an identical earlier render, without rendering. */
   cacheHit?: boolean;
+  /** Set once the plan chose to render the scene in animation ranges, or why it is rendered whole after all. */
+  split?: SceneSplit;
   startedAt?: string;
   finishedAt?: string;
   updatedAt: string;
+}
+
+/** The scene's state where an animation range starts or ends, as a part's worker described it (scene_state.py). */
+export interface SceneBoundary {
+  /** The index of the animation the state follows. */
+  after: number;
+  fingerprint: Record<string, string>;
+  /** The part skipped animations while a `dt` updater was in the scene (skipping advances it in one step). */
+  timeBasedUpdatersSkipped?: boolean;
+}
+
+/** One animation range of a split scene. */
+export interface ScenePart {
+  from: number;
+  /** Inclusive; null: to the end of the scene. */
+  upto: number | null;
+  /** Seconds of video the plan gave the range. */
+  seconds: number;
+  /** Set once the part is rendered and stored. */
+  rendered?: { blobKey: string; logKey: string; renderSeconds: number; start?: SceneBoundary; end?: SceneBoundary };
+}
+
+/**
+ * A scene rendered as animation ranges, one task each, joined by a stitch task once all agree at their
+ * boundaries. With `fallback` the scene is (or will be) rendered whole, and that says why.
+ */
+export interface SceneSplit {
+  parts: ScenePart[];
+  fallback?: string;
+}
+
+/** Whether the scene's parts are being rendered (or stitched): a whole render of it must not start. */
+export function isSplitActive(scene: SceneRecord): boolean {
+  return scene.split !== undefined && scene.split.fallback === undefined;
 }
 
 /** A render job as stored: the request it was made from and the state of each of its scenes. */

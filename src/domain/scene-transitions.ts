@@ -1,5 +1,5 @@
 import type { RenderError } from '../contracts/job';
-import { isTerminal, type SceneRecord } from './job';
+import { isSplitActive, isTerminal, type SceneRecord } from './job';
 import type { SceneOutcome } from './ports/job-store';
 
 /**
@@ -11,16 +11,19 @@ import type { SceneOutcome } from './ports/job-store';
  *     └──────────────────┘
  *   any non-terminal ──cancel──▶ cancelled;   any non-terminal ──fail──▶ failed
  *
+ * A rendering scene can also go on in parts instead (split/split-transitions.ts); no claim takes it then.
+ *
  * Each returns the new record, or a refusal; a terminal scene is never changed.
  */
 
-export type ClaimDecision = { scene: SceneRecord } | { refused: 'leased' | 'terminal' };
+export type ClaimDecision = { scene: SceneRecord } | { refused: 'leased' | 'terminal' | 'split' };
 
 export function claimTransition(
   scene: SceneRecord,
   params: { token: string; leaseMs: number; now: Date },
 ): ClaimDecision {
   if (isTerminal(scene.status)) return { refused: 'terminal' };
+  if (isSplitActive(scene)) return { refused: 'split' };
   if (scene.status === 'rendering' && scene.lease && Date.parse(scene.lease.expiresAt) > params.now.getTime()) {
     return { refused: 'leased' };
   }
@@ -38,7 +41,7 @@ export function claimTransition(
   };
 }
 
-function holdsLease(scene: SceneRecord, token: string): boolean {
+export function holdsLease(scene: SceneRecord, token: string): boolean {
   return scene.status === 'rendering' && scene.lease?.token === token;
 }
 

@@ -135,7 +135,7 @@ export class FirestoreJobStore implements JobStore {
 
   async claimScene(params: { jobId: string; scene: string; leaseMs: number; now: Date }): Promise<ClaimResult> {
     const token = randomUUID();
-    const result = await this.change<'missing' | 'leased' | 'terminal'>(params.jobId, params.now, (scenes) => {
+    const result = await this.change<'missing' | 'leased' | 'terminal' | 'split'>(params.jobId, params.now, (scenes) => {
       const scene = scenes.find((s) => s.name === params.scene);
       if (!scene) return { refused: 'missing' };
       const decision = claimTransition(scene, { token, leaseMs: params.leaseMs, now: params.now });
@@ -161,19 +161,17 @@ export class FirestoreJobStore implements JobStore {
   }
 
   async finishScene(params: Parameters<JobStore['finishScene']>[0]): Promise<boolean> {
-    return this.changeOne(params.jobId, params.scene, params.now, (scene) =>
-      finishTransition(scene, { token: params.leaseToken, outcome: params.outcome, now: params.now }),
-    );
+    const finish = (scene: SceneRecord) => finishTransition(scene, { token: params.leaseToken, outcome: params.outcome, now: params.now });
+    return (await this.changeOne(params.jobId, params.scene, params.now, finish)) !== null;
   }
 
   async releaseScene(params: Parameters<JobStore['releaseScene']>[0]): Promise<boolean> {
-    return this.changeOne(params.jobId, params.scene, params.now, (scene) =>
-      releaseTransition(scene, { token: params.leaseToken, now: params.now }),
-    );
+    const release = (scene: SceneRecord) => releaseTransition(scene, { token: params.leaseToken, now: params.now });
+    return (await this.changeOne(params.jobId, params.scene, params.now, release)) !== null;
   }
 
   async failScene(params: Parameters<JobStore['failScene']>[0]): Promise<boolean> {
-    return this.changeOne(params.jobId, params.scene, params.now, (scene) => failTransition(scene, params));
+    return (await this.changeOne(params.jobId, params.scene, params.now, (scene) => failTransition(scene, params))) !== null;
   }
 
   async cancelJob({ id, now }: { id: string; now: Date }): Promise<JobRecord | null> {
@@ -207,14 +205,23 @@ export class FirestoreJobStore implements JobStore {
     return found.docs.reduce((sum, doc) => sum + ((doc.get('activeScenes') as number | undefined) ?? 0), 0);
   }
 
-  /** Applies a transition of one scene; false when it is refused (or the scene is unknown). */
-  private async changeOne(jobId: string, name: string, now: Date, transition: (scene: SceneRecord) => SceneRecord | null): Promise<boolean> {
+  async updateScene(params: Parameters<JobStore['updateScene']>[0]): Promise<SceneRecord | null> {
+    return this.changeOne(params.jobId, params.scene, params.now, params.change);
+  }
+
+  /** Applies a transition of one scene; null when it is refused (or the scene is unknown), else the scene after. */
+  private async changeOne(
+    jobId: string,
+    name: string,
+    now: Date,
+    transition: (scene: SceneRecord) => SceneRecord | null,
+  ): Promise<SceneRecord | null> {
     const result = await this.change(jobId, now, (scenes) => {
       const scene = scenes.find((s) => s.name === name);
       const next = scene && transition(scene);
       return next ? { changed: [next] } : { refused: 'refused' as const };
     });
-    return 'job' in result;
+    return 'job' in result ? (result.job.scenes.find((s) => s.name === name) ?? null) : null;
   }
 
   /**

@@ -114,25 +114,26 @@ export class SqliteJobStore implements JobStore {
   }
 
   async heartbeatScene(params: Parameters<JobStore['heartbeatScene']>[0]): Promise<boolean> {
-    return this.updateScene(params.jobId, params.scene, (scene) =>
-      heartbeatTransition(scene, { token: params.leaseToken, ...params }),
-    );
+    const beat = (scene: SceneRecord) => heartbeatTransition(scene, { token: params.leaseToken, ...params });
+    return this.changeScene(params.jobId, params.scene, beat) !== null;
   }
 
   async finishScene(params: Parameters<JobStore['finishScene']>[0]): Promise<boolean> {
-    return this.updateScene(params.jobId, params.scene, (scene) =>
-      finishTransition(scene, { token: params.leaseToken, outcome: params.outcome, now: params.now }),
-    );
+    const finish = (scene: SceneRecord) => finishTransition(scene, { token: params.leaseToken, outcome: params.outcome, now: params.now });
+    return this.changeScene(params.jobId, params.scene, finish) !== null;
   }
 
   async releaseScene(params: Parameters<JobStore['releaseScene']>[0]): Promise<boolean> {
-    return this.updateScene(params.jobId, params.scene, (scene) =>
-      releaseTransition(scene, { token: params.leaseToken, now: params.now }),
-    );
+    const release = (scene: SceneRecord) => releaseTransition(scene, { token: params.leaseToken, now: params.now });
+    return this.changeScene(params.jobId, params.scene, release) !== null;
   }
 
   async failScene(params: Parameters<JobStore['failScene']>[0]): Promise<boolean> {
-    return this.updateScene(params.jobId, params.scene, (scene) => failTransition(scene, params));
+    return this.changeScene(params.jobId, params.scene, (scene) => failTransition(scene, params)) !== null;
+  }
+
+  async updateScene(params: Parameters<JobStore['updateScene']>[0]): Promise<SceneRecord | null> {
+    return this.changeScene(params.jobId, params.scene, params.change);
   }
 
   async cancelJob({ id, now }: { id: string; now: Date }): Promise<JobRecord | null> {
@@ -161,14 +162,14 @@ export class SqliteJobStore implements JobStore {
     return Number(row.n);
   }
 
-  private updateScene(jobId: string, name: string, change: (scene: SceneRecord) => SceneRecord | null): boolean {
+  private changeScene(jobId: string, name: string, change: (scene: SceneRecord) => SceneRecord | null): SceneRecord | null {
     return inTransaction(this.db, () => {
       const scene = this.readScene(jobId, name);
       const next = scene && change(scene);
-      if (!next) return false;
+      if (!next) return null;
       this.writeScene(jobId, next);
       this.refreshJob(jobId, new Date(next.updatedAt));
-      return true;
+      return next;
     });
   }
 

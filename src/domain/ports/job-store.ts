@@ -1,5 +1,5 @@
 import type { JobStatus } from '../../contracts/job';
-import type { JobRecord, StoredOutput } from '../job';
+import type { JobRecord, SceneRecord, StoredOutput } from '../job';
 import type { RenderError } from '../../contracts/job';
 
 export interface ListJobsParams {
@@ -22,6 +22,8 @@ export type ClaimResult =
   | { claimed: false; reason: 'leased' }
   /** The scene already finished (or was cancelled): nothing to do, ever. */
   | { claimed: false; reason: 'terminal' }
+  /** The scene is being rendered in parts (domain/split/): only its part and stitch tasks work on it. */
+  | { claimed: false; reason: 'split' }
   | { claimed: false; reason: 'missing' };
 
 /** How a render ended, recorded once. */
@@ -57,6 +59,12 @@ export interface JobStore {
   finishScene(params: { jobId: string; scene: string; leaseToken: string; outcome: SceneOutcome; now: Date }): Promise<boolean>;
   /** Gives a scene back to the queue after a failure on our side, keeping its attempt count. */
   releaseScene(params: { jobId: string; scene: string; leaseToken: string; now: Date }): Promise<boolean>;
+  /**
+   * Applies `change` to one scene atomically (it may run more than once under contention) and returns the scene as
+   * changed, or null when `change` refused (returned null) or there is no such scene. For transitions with
+   * rules of their own, such as those of a split render (domain/split/split-transitions.ts).
+   */
+  updateScene(params: { jobId: string; scene: string; now: Date; change: (scene: SceneRecord) => SceneRecord | null }): Promise<SceneRecord | null>;
   /** Fails a scene that is not terminal, whoever holds it (e.g. retries exhausted). */
   failScene(params: { jobId: string; scene: string; error: RenderError; now: Date }): Promise<boolean>;
   /** Cancels every scene that is not terminal. Returns the job as it is afterwards, or null if unknown. */

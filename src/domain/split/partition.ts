@@ -9,10 +9,12 @@ export interface AnimationRange {
 /**
  * Splits the animations into `k` contiguous ranges whose longest holds as few seconds of video as possible
  * (frames are most of the work), by dynamic programming over the prefix sums of the planned run times.
+ * No range but the first may start after `latestStart`: the animations a range skips must all be safe to skip.
  */
-export function partition(runTimes: number[], k: number): AnimationRange[] {
+export function partition(runTimes: number[], k: number, options: { latestStart?: number } = {}): AnimationRange[] {
   const n = runTimes.length;
-  if (k < 1 || k > n) throw new Error(`cannot split ${n} animations into ${k} ranges`);
+  const latestStart = options.latestStart ?? n - 1;
+  if (k < 1 || k > n || k - 1 > latestStart) throw new Error(`cannot split ${n} animations into ${k} ranges`);
   const prefix = [0];
   for (const t of runTimes) prefix.push(prefix.at(-1)! + t);
   const sum = (i: number, j: number) => prefix[j]! - prefix[i]!; // animations i..j-1
@@ -22,7 +24,7 @@ export function partition(runTimes: number[], k: number): AnimationRange[] {
   best[0]![0] = 0;
   for (let p = 1; p <= k; p++) {
     for (let j = p; j <= n; j++) {
-      for (let i = p - 1; i < j; i++) {
+      for (let i = p - 1; i < j && (p === 1 || i <= latestStart); i++) {
         const cost = Math.max(best[p - 1]![i]!, sum(i, j));
         if (cost < best[p]![j]!) {
           best[p]![j] = cost;
