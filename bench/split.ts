@@ -8,7 +8,7 @@ import { log, table, type BenchResult, type TargetCheck } from './support/report
 import { settings } from './support/settings';
 import { median, ratio, seconds, summarize } from './support/stats';
 import { concat, sameFrames } from './split/ffmpeg';
-import { partition, type AnimationRange } from '../src/domain/split/partition';
+import { loadPartition, type AnimationRange } from './support/stack-helpers';
 import { WarmProcess, type PartJob } from './support/warm-process';
 
 /**
@@ -27,6 +27,7 @@ import { WarmProcess, type PartJob } from './support/warm-process';
 const SCENE = 'LongTimeline';
 const FILE = path.join(SCENES_DIR, 'long_timeline.py');
 const DEFAULT_DISPATCH_MS = 150;
+const partition = loadPartition();
 
 function leastSquares(points: ReadonlyArray<readonly [number, number]>): { intercept: number; slope: number } | undefined {
   if (points.length < 3) return undefined;

@@ -66,3 +66,16 @@ export function loadEmulatedStack(): StartEmulatedStack {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require(path.join(REPO, 'dist', 'dev', 'emulated-stack.js')) as { startEmulatedStack: StartEmulatedStack }).startEmulatedStack;
 }
+
+/** An inclusive range of animation indices, as src/domain/split/partition.ts makes them. */
+export interface AnimationRange {
+  from: number;
+  upto: number;
+  seconds: number;
+}
+
+/** The service's own partition of a scene's animations into balanced ranges (loaded from dist/). */
+export function loadPartition(): (runTimes: number[], k: number) => AnimationRange[] {
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports */
+  return (require(path.join(REPO, 'dist', 'domain', 'split', 'partition.js')) as { partition: (runTimes: number[], k: number) => AnimationRange[] }).partition;
+}

@@ -44,8 +44,9 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   );
   const taskDeps = composeTaskHandlers(
     config,
-    { renderDeps: renderer.renderDeps, notify: api.api.notify, resultCache, jobStore, batches, webhookSecrets, idempotency },
+    { renderDeps: renderer.renderDeps, notify: api.api.notify, resultCache, jobStore, batches, webhookSecrets, idempotency, taskQueue },
     logger,
+    { parallelParts: config.RENDER_CONCURRENCY },
   );
 
   return {

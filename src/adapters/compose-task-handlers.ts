@@ -5,6 +5,7 @@ import type { IdempotencyStore } from '../domain/ports/idempotency-store';
 import type { JobStore } from '../domain/ports/job-store';
 import type { ResultCache } from '../domain/ports/result-cache';
 import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
+import type { TaskQueue } from '../domain/ports/task-queue';
 import type { RunRenderTaskDeps } from '../domain/run-render-task';
 import type { Logger } from '../logging/logger';
 import type { TaskHandlerDeps } from '../renderer/handle-task';
@@ -21,11 +22,19 @@ export function composeTaskHandlers(
     batches: BatchStore;
     webhookSecrets: WebhookSecrets;
     idempotency: IdempotencyStore;
+    taskQueue: TaskQueue;
   },
   logger: Logger,
+  /** How many parts can render at once: more would only queue behind each other. */
+  options: { parallelParts: number },
 ): TaskHandlerDeps {
+  const policy = {
+    maxParts: Math.min(config.SPLIT_MAX_PARTS, options.parallelParts),
+    minSceneSeconds: config.SPLIT_MIN_SCENE_SECONDS,
+    minPartSeconds: config.SPLIT_MIN_PART_SECONDS,
+  };
   return {
-    render: { ...ports.renderDeps, notify: ports.notify, resultCache: ports.resultCache },
+    render: { ...ports.renderDeps, notify: ports.notify, resultCache: ports.resultCache, split: { policy, taskQueue: ports.taskQueue } },
     webhooks: {
       jobStore: ports.jobStore,
       batches: ports.batches,

@@ -40,6 +40,14 @@ const configSchema = z
     SUBMIT_LINT: booleanSetting.default(true),
     /** Reuse an identical earlier render of the same principal instead of rendering again. */
     RESULT_CACHE: booleanSetting.default(true),
+    /**
+     * Split rendering (domain/split/): a scene with at least SPLIT_MIN_SCENE_SECONDS of video is rendered as up to
+     * SPLIT_MAX_PARTS animation ranges of at least SPLIT_MIN_PART_SECONDS each, one task (one renderer) per range,
+     * then joined. In local mode the parts are also capped by RENDER_CONCURRENCY. SPLIT_MAX_PARTS=1 turns it off.
+     */
+    SPLIT_MAX_PARTS: int(1, 64).default(8),
+    SPLIT_MIN_SCENE_SECONDS: z.coerce.number().min(0).default(30),
+    SPLIT_MIN_PART_SECONDS: z.coerce.number().min(0).default(8),
 
     // The render sandbox (src/renderer/sandbox/, SECURITY.md)
     /** `bwrap`: every worker in a bubblewrap sandbox. `none`: no sandbox at all, loudly logged; local mode only. */

@@ -36,6 +36,11 @@ export const sceneViewSchema = z.object({
   attempts: z.number().int().nonnegative(),
   /** True when an identical earlier render of the same principal was reused instead of rendering again. */
   cacheHit: z.boolean().optional(),
+  /**
+   * Present when the scene was long enough to render in animation ranges on several renderers: how many, and, if
+   * it was rendered whole after all (the ranges did not agree where they meet, or could not be rendered), why.
+   */
+  split: z.object({ parts: z.number().int().nonnegative(), fallbackReason: z.string().optional() }).optional(),
   output: renderOutputSchema.optional(),
   error: renderErrorSchema.optional(),
   startedAt: z.string().optional(),

@@ -11,6 +11,23 @@ export const renderSceneTaskSchema = z.object({
   scene: z.string().min(1).max(100),
 });
 
+/** Render one animation range of a split scene (domain/split/). */
+export const renderPartTaskSchema = z.object({
+  type: z.literal('render-part'),
+  version: z.literal(TASK_PAYLOAD_VERSION),
+  jobId: z.string().min(1).max(64),
+  scene: z.string().min(1).max(100),
+  part: z.number().int().nonnegative().max(1000),
+});
+
+/** Join the rendered parts of a split scene into its movie. */
+export const stitchSceneTaskSchema = z.object({
+  type: z.literal('stitch-scene'),
+  version: z.literal(TASK_PAYLOAD_VERSION),
+  jobId: z.string().min(1).max(64),
+  scene: z.string().min(1).max(100),
+});
+
 /** Deliver the `render.finished` or `batch.finished` event of a job or batch to its webhook. */
 export const deliverWebhookTaskSchema = z.object({
   type: z.literal('deliver-webhook'),
@@ -20,7 +37,14 @@ export const deliverWebhookTaskSchema = z.object({
 });
 
 /** The body of every task the queue delivers to the renderer. */
-export const taskPayloadSchema = z.discriminatedUnion('type', [renderSceneTaskSchema, deliverWebhookTaskSchema]);
+export const taskPayloadSchema = z.discriminatedUnion('type', [
+  renderSceneTaskSchema,
+  renderPartTaskSchema,
+  stitchSceneTaskSchema,
+  deliverWebhookTaskSchema,
+]);
 export type DeliverWebhookTask = z.infer<typeof deliverWebhookTaskSchema>;
 export type TaskPayload = z.infer<typeof taskPayloadSchema>;
 export type RenderSceneTask = z.infer<typeof renderSceneTaskSchema>;
+export type RenderPartTask = z.infer<typeof renderPartTaskSchema>;
+export type StitchSceneTask = z.infer<typeof stitchSceneTaskSchema>;

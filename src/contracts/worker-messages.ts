@@ -6,17 +6,38 @@ import { formatSchema, qualitySchema } from './quality';
  * The worker runs untrusted code, so every line it sends is validated here and bounded in size.
  */
 
-/** The one job a worker renders, sent as a JSON line on its stdin after it said `ready`. */
-export const workerJobSchema = z.object({
+/** The one job a worker does, sent as a JSON line on its stdin after it said `ready`. */
+export const workerRenderJobSchema = z.object({
+  mode: z.literal('render'),
   code: z.string(),
   scene: z.string(),
   quality: qualitySchema,
   format: formatSchema,
   seed: z.number().int(),
   outputDir: z.string(),
+  /** Run the plan pass first (progress totals; the split decision). */
   plan: z.boolean(),
+  /** After the plan, wait for `{"render": true}` on stdin before rendering; anything else ends the job. */
+  planGate: z.boolean().optional(),
+  /** Render only these animations (a part of a split render); `upto` null: to the end. */
+  range: z.object({ from: z.number().int().nonnegative(), upto: z.number().int().nonnegative().nullable() }).optional(),
 });
+
+/** Join movies (the parts of a split render, in order, inside the worker's directory) into one, streams copied. */
+export const workerStitchJobSchema = z.object({
+  mode: z.literal('stitch'),
+  scene: z.string(),
+  quality: qualitySchema,
+  format: formatSchema,
+  outputDir: z.string(),
+  parts: z.array(z.string()).min(1),
+});
+
+export const workerJobSchema = z.discriminatedUnion('mode', [workerRenderJobSchema, workerStitchJobSchema]);
 export type WorkerJob = z.infer<typeof workerJobSchema>;
+export type WorkerRenderJob = z.infer<typeof workerRenderJobSchema>;
+
+const fingerprintSchema = z.record(z.string().max(64), z.string().max(256)).refine((f) => Object.keys(f).length <= 32);
 
 export const workerMessageSchema = z.discriminatedUnion('type', [
   z.object({
@@ -25,7 +46,21 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
     python: z.string().max(64),
     startupSeconds: z.number(),
   }),
-  z.object({ type: z.literal('plan'), animations: z.number().int().nonnegative(), runTimes: z.array(z.number()).max(100_000) }),
+  z.object({
+    type: z.literal('plan'),
+    animations: z.number().int().nonnegative(),
+    runTimes: z.array(z.number().nonnegative()).max(100_000),
+    /** The first animation a `dt` updater was in the scene for, if any. */
+    timeBasedFrom: z.number().int().nonnegative().nullable(),
+  }),
+  /** A part's description of the scene where its range starts (after the animation before it) or ends. */
+  z.object({
+    type: z.literal('boundary'),
+    side: z.enum(['start', 'end']),
+    after: z.number().int().nonnegative(),
+    fingerprint: fingerprintSchema,
+    timeBasedUpdatersSkipped: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('progress'), done: z.number().int().nonnegative(), total: z.number().int().nonnegative().nullable() }),
   z.object({
     type: z.literal('result'),

@@ -35,6 +35,9 @@ export function classifyRenderFailure(failure: RawRenderFailure, log: string): C
       });
     case 'cancelled':
       return permanent({ code: 'cancelled', message: 'the render was cancelled' });
+    case 'stopped':
+      // Only a caller that asked for it sees a stop; reaching here means it was not expected.
+      return { retryable: true, reason: 'the render stopped after its plan' };
     case 'worker_crashed':
       return classifyCrash(failure, log);
     case 'protocol_violation':

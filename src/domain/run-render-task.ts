@@ -9,6 +9,10 @@ import type { Clock } from './ports/clock';
 import type { JobStore } from './ports/job-store';
 import type { ResultCache } from './ports/result-cache';
 import type { RenderAttempt, SceneRenderer } from './ports/scene-renderer';
+import type { TaskQueue } from './ports/task-queue';
+import { canSplitFormat, planSplit, type SplitDecision, type SplitPolicy } from './split/plan-split';
+import { enqueueNextSplitTasks } from './split/split-tasks';
+import { declineSplitTransition, startSplitTransition } from './split/split-transitions';
 
 export interface RunRenderTaskDeps {
   jobStore: JobStore;
@@ -28,6 +32,8 @@ export interface RunRenderTaskDeps {
   resultCache?: ResultCache;
   /** Told each time a scene of a job ends, to queue the job's and its batch's webhooks once they are finished. */
   notify?: (params: { jobId: string }) => Promise<void>;
+  /** Long scenes are rendered in animation ranges, one task each (domain/split/); without this, always whole. */
+  split?: { policy: SplitPolicy; taskQueue: TaskQueue };
 }
 
 /** Thrown when a delivery should be retried by the queue (answered 5xx). */
@@ -50,6 +56,8 @@ export async function runRenderTask(
   if (!claim.claimed) {
     if (claim.reason === 'leased') throw new RetryableTaskError('the scene is being rendered by another delivery');
     log.info('render task skipped', { reason: claim.reason });
+    // A redelivery after the scene went on in parts, perhaps before they were all queued: queue what is due.
+    if (claim.reason === 'split') await resumeSplit(deps, jobId, scene);
     // A redelivery after the outcome was recorded but before the notice went out: send it now.
     if (claim.reason === 'terminal') await deps.notify?.({ jobId });
     return;
@@ -85,6 +93,10 @@ export async function runRenderTask(
         return;
       }
     }
+    let decision: SplitDecision | undefined;
+    const split = deps.split;
+    // A scene is split at most once: after a fallback (or a decline) it is rendered whole.
+    const splittable = split && canSplitFormat(job.format) && !job.scenes.find((s) => s.name === scene)?.split;
     attempt = await deps.renderer.render({
       code: job.code,
       scene,
@@ -94,9 +106,27 @@ export async function runRenderTask(
       seed: deps.seed,
       signal: stop.signal,
       onProgress: (value) => (progress = value),
+      ...(splittable && {
+        onPlan: async (plan) => {
+          decision = planSplit(plan, split.policy);
+          if (decision.kind === 'declined') {
+            const reason = decision.reason;
+            await deps.jobStore.updateScene({ jobId, scene, now: deps.clock.now(), change: (s) => declineSplitTransition(s, { token: leaseToken, reason, now: deps.clock.now() }) });
+          }
+          return decision.kind !== 'split';
+        },
+      }),
     });
     clearInterval(heartbeat);
     const outcomeLog = log.child({ attempt: claim.attempt, renderSeconds: round(attempt.renderSeconds), animations: attempt.animations });
+
+    if (!attempt.ok && attempt.failure.reason === 'stopped' && decision?.kind === 'split' && split && !params.signal.aborted) {
+      const ranges = decision.ranges;
+      const handedOver = await deps.jobStore.updateScene({ jobId, scene, now: deps.clock.now(), change: (s) => startSplitTransition(s, { token: leaseToken, ranges, now: deps.clock.now() }) });
+      if (handedOver) await enqueueNextSplitTasks(split.taskQueue, job, handedOver);
+      outcomeLog.info('render outcome', { outcome: handedOver ? 'split' : 'discarded', parts: ranges.length });
+      return;
+    }
 
     if (params.signal.aborted) {
       // The delivery was abandoned (shutdown or dispatch deadline): give the scene back for the next delivery.
@@ -174,6 +204,13 @@ export async function runRenderTask(
     params.signal.removeEventListener('abort', onDeliveryAbort);
     await attempt?.dispose();
   }
+}
+
+/** Queues whatever a split scene is waiting for (its parts, its join, or its whole render after a fallback). */
+async function resumeSplit(deps: RunRenderTaskDeps, jobId: string, scene: string): Promise<void> {
+  const job = await deps.jobStore.getJob({ id: jobId });
+  const record = job?.scenes.find((s) => s.name === scene);
+  if (job && record && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, record);
 }
 
 function round(seconds: number): number {

@@ -6,6 +6,21 @@ export function renderTaskName(jobId: string, scene: string): string {
   return `render-${jobId}-${scene}`;
 }
 
+/** The task rendering one animation range of a split scene. */
+export function partTaskName(jobId: string, scene: string, part: number): string {
+  return `part-${jobId}-${scene}-${part}`;
+}
+
+/** The one task joining a split scene's parts: enqueued by whichever part finishes last, and by its retries. */
+export function stitchTaskName(jobId: string, scene: string): string {
+  return `stitch-${jobId}-${scene}`;
+}
+
+/** The task rendering a scene whole after its split fell back. */
+export function wholeRenderTaskName(jobId: string, scene: string): string {
+  return `whole-${jobId}-${scene}`;
+}
+
 /** The one webhook task of a finished job or batch: enqueued as often as anyone notices, delivered once. */
 export function webhookTaskName(event: 'render.finished' | 'batch.finished', resourceId: string): string {
   return `webhook-${event === 'render.finished' ? 'render' : 'batch'}-${resourceId}`;

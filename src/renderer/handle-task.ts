@@ -1,5 +1,7 @@
 import { TASK_PAYLOAD_VERSION, type TaskPayload } from '../contracts/task-payload';
 import { runRenderTask, type RunRenderTaskDeps } from '../domain/run-render-task';
+import { runPartTask } from '../domain/split/run-part-task';
+import { runStitchTask } from '../domain/split/run-stitch-task';
 import { deliverWebhook, type DeliverWebhookDeps } from '../webhooks/deliver-webhook';
 
 export interface TaskDelivery {
@@ -23,6 +25,10 @@ export async function handleTask(deps: TaskHandlerDeps, payload: TaskPayload, de
   switch (payload.type) {
     case 'render-scene':
       return runRenderTask(deps.render, { task: payload, ...delivery });
+    case 'render-part':
+      return runPartTask(deps.render, { task: payload, ...delivery });
+    case 'stitch-scene':
+      return runStitchTask(deps.render, { task: payload, ...delivery });
     case 'deliver-webhook':
       return deliverWebhook(deps.webhooks, payload);
   }

@@ -1,50 +1,125 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { CONTENT_TYPES } from '../contracts/quality';
-import type { WorkerMessage } from '../contracts/worker-messages';
-import type { RawRenderFailure, RenderAttempt, RenderSceneParams, SceneRenderer } from '../domain/ports/scene-renderer';
+import type { WorkerJob, WorkerMessage } from '../contracts/worker-messages';
+import type {
+  RawRenderFailure,
+  RenderAttempt,
+  RenderSceneParams,
+  SceneRenderer,
+  StitchParams,
+} from '../domain/ports/scene-renderer';
 import { probeMedia } from './probe-media';
 import { verifyOutput } from './verify-output';
-import type { WarmWorkerPool } from './worker/warm-worker-pool';
+import type { LeasedWorker, WarmWorkerPool } from './worker/warm-worker-pool';
 import type { WorkerOutcome } from './worker/worker-process';
 
 /** The media directory inside a worker's own directory: HOME and caches stay beside it, not in it. */
 const MEDIA_SUBDIR = 'media';
+/** Where a stitch job's parts are put, beside its media directory. */
+const PARTS_SUBDIR = 'parts';
 
-/** Renders a scene on a worker from the pool, then checks and probes what it wrote. */
+type Boundaries = RenderAttempt['boundaries'];
+
+/** Renders a scene (or joins its parts) on a worker from the pool, then checks and probes what it wrote. */
 export class ManimSceneRenderer implements SceneRenderer {
   constructor(private readonly params: { pool: WarmWorkerPool; maxOutputBytes: number }) {}
 
   async render(request: RenderSceneParams): Promise<RenderAttempt> {
-    const leased = this.params.pool.take();
-    const outputDir = path.join(leased.workDir, MEDIA_SUBDIR);
-    const started = process.hrtime.bigint();
     let animations: number | undefined;
+    const boundaries: Boundaries = {};
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'plan') animations = message.animations;
       if (message.type === 'progress' && message.total) request.onProgress(Math.min(0.95, (message.done / message.total) * 0.95));
+      if (message.type === 'boundary') {
+        const { side, after, fingerprint, timeBasedUpdatersSkipped } = message;
+        boundaries[side] = { after, fingerprint, ...(timeBasedUpdatersSkipped !== undefined && { timeBasedUpdatersSkipped }) };
+      }
     };
+    const onPlan = request.onPlan;
+    return this.runJob({
+      format: request.format,
+      timeoutSeconds: request.timeoutSeconds,
+      signal: request.signal,
+      onMessage,
+      ...(onPlan && {
+        onPlan: (plan: Extract<WorkerMessage, { type: 'plan' }>) => onPlan({ runTimes: plan.runTimes, timeBasedFrom: plan.timeBasedFrom }),
+      }),
+      job: (leased) => ({
+        mode: 'render',
+        code: request.code,
+        scene: request.scene,
+        quality: request.quality,
+        format: request.format,
+        seed: request.seed,
+        outputDir: path.join(leased.workDir, MEDIA_SUBDIR),
+        // A part needs no plan: the plan that made it was run by the scene's first task.
+        plan: !request.range,
+        ...(onPlan && { planGate: true }),
+        ...(request.range && { range: request.range }),
+      }),
+      describe: () => ({ animations, boundaries }),
+    });
+  }
+
+  async stitch(request: StitchParams): Promise<RenderAttempt> {
+    return this.runJob({
+      format: request.format,
+      timeoutSeconds: request.timeoutSeconds,
+      signal: request.signal,
+      prepare: async (leased) => {
+        // The directory is new (mkdir fails on anything already there) and each file is created, never followed.
+        const dir = path.join(leased.workDir, PARTS_SUBDIR);
+        await fs.promises.mkdir(dir, { mode: 0o755 });
+        for (const [i, open] of request.parts.entries()) {
+          const file = path.join(dir, `${i}.${request.format}`);
+          const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+          const handle = await fs.promises.open(file, flags, 0o644);
+          await pipeline(await open(), handle.createWriteStream());
+        }
+      },
+      job: (leased) => ({
+        mode: 'stitch',
+        scene: request.scene,
+        quality: request.quality,
+        format: request.format,
+        outputDir: path.join(leased.workDir, MEDIA_SUBDIR),
+        parts: request.parts.map((_, i) => path.join(leased.workDir, PARTS_SUBDIR, `${i}.${request.format}`)),
+      }),
+      describe: () => ({ boundaries: {} }),
+    });
+  }
+
+  private async runJob(params: {
+    format: RenderSceneParams['format'];
+    timeoutSeconds: number;
+    signal: AbortSignal;
+    job: (leased: LeasedWorker) => WorkerJob;
+    prepare?: (leased: LeasedWorker) => Promise<void>;
+    onMessage?: (message: WorkerMessage) => void;
+    onPlan?: (plan: Extract<WorkerMessage, { type: 'plan' }>) => Promise<boolean>;
+    describe: () => { animations?: number; boundaries: Boundaries };
+  }): Promise<RenderAttempt> {
+    const leased = this.params.pool.take();
+    const outputDir = path.join(leased.workDir, MEDIA_SUBDIR);
+    const started = process.hrtime.bigint();
     let outcome: WorkerOutcome;
     try {
+      await params.prepare?.(leased);
       outcome = await leased.worker.run({
-        job: {
-          code: request.code,
-          scene: request.scene,
-          quality: request.quality,
-          format: request.format,
-          seed: request.seed,
-          outputDir,
-          plan: true,
-        },
-        timeoutSeconds: request.timeoutSeconds,
-        signal: request.signal,
-        onMessage,
+        job: params.job(leased),
+        timeoutSeconds: params.timeoutSeconds,
+        signal: params.signal,
+        ...(params.onMessage && { onMessage: params.onMessage }),
+        ...(params.onPlan && { onPlan: params.onPlan }),
       });
     } catch (error) {
       await leased.release();
       throw error;
     }
     const renderSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const base = { log: leased.worker.output().text, renderSeconds, animations, dispose: () => leased.release() };
+    const base = { log: leased.worker.output().text, renderSeconds, ...params.describe(), dispose: () => leased.release() };
 
     if (outcome.kind !== 'result') return { ...base, ok: false, failure: failureOf(outcome) };
     const verified = await verifyOutput({ outputDir, reported: outcome.file, maxBytes: this.params.maxOutputBytes });
@@ -63,9 +138,9 @@ export class ManimSceneRenderer implements SceneRenderer {
         ok: true,
         file: {
           filePath: verified.filePath,
-          contentType: CONTENT_TYPES[request.format],
+          contentType: CONTENT_TYPES[params.format],
           bytes: verified.bytes,
-          durationSeconds: request.format === 'png' ? null : media.durationSeconds,
+          durationSeconds: params.format === 'png' ? null : media.durationSeconds,
           width: media.width,
           height: media.height,
         },
@@ -87,6 +162,8 @@ function failureOf(outcome: Exclude<WorkerOutcome, { kind: 'result' }>): RawRend
       return { reason: 'timeout', seconds: outcome.seconds };
     case 'cancelled':
       return { reason: 'cancelled' };
+    case 'stopped':
+      return { reason: 'stopped' };
     case 'crashed':
       return { reason: 'worker_crashed', stage: outcome.stage, exitCode: outcome.exitCode, signal: outcome.signal };
     case 'protocol_violation':

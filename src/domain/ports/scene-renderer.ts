@@ -1,4 +1,7 @@
+import type { Readable } from 'node:stream';
 import type { OutputFormat, Quality } from '../../contracts/quality';
+import type { SceneBoundary } from '../job';
+import type { ScenePlan } from '../split/plan-split';
 
 export interface RenderSceneParams {
   code: string;
@@ -11,6 +14,24 @@ export interface RenderSceneParams {
   signal: AbortSignal;
   /** Fraction of the scene's animations done, 0..1. */
   onProgress(progress: number): void;
+  /**
+   * Called with the plan before anything is rendered; resolving false ends the render there (the attempt fails
+   * with `stopped`), because the scene is rendered in parts instead.
+   */
+  onPlan?(plan: ScenePlan): Promise<boolean>;
+  /** Render only this animation range, describing the scene at its ends (a part of a split render). */
+  range?: { from: number; upto: number | null };
+}
+
+/** Join the movies of a split render's parts, in order, into one; nothing is decoded or encoded. */
+export interface StitchParams {
+  scene: string;
+  quality: Quality;
+  format: OutputFormat;
+  /** Each part's movie, opened when it is needed. */
+  parts: Array<() => Promise<Readable>>;
+  timeoutSeconds: number;
+  signal: AbortSignal;
 }
 
 /** A file a render produced, already checked: a regular file inside the render's own directory, probed. */
@@ -30,6 +51,8 @@ export type RawRenderFailure =
   | { reason: 'no_output'; message: string }
   | { reason: 'timeout'; seconds: number }
   | { reason: 'cancelled' }
+  /** The plan callback said not to render here. */
+  | { reason: 'stopped' }
   | { reason: 'worker_crashed'; stage: 'startup' | 'job'; exitCode: number | null; signal: string | null }
   | { reason: 'protocol_violation'; detail: string }
   | { reason: 'output_invalid'; message: string }
@@ -42,11 +65,14 @@ export type RenderAttempt = ({ ok: true; file: RenderedFile } | { ok: false; fai
   renderSeconds: number;
   /** Animations the plan pass counted, when there was one. */
   animations?: number;
+  /** For a range: the scene's state where the range starts (unless at 0) and where it ends (unless at the end). */
+  boundaries: { start?: SceneBoundary; end?: SceneBoundary };
   /** Removes the render's directory; call once the file is stored. */
   dispose(): Promise<void>;
 };
 
-/** Renders one scene in an isolated worker. Implementation: src/renderer/manim-scene-renderer.ts. */
+/** Renders one scene (or joins its parts) in an isolated worker. Implementation: src/renderer/manim-scene-renderer.ts. */
 export interface SceneRenderer {
   render(params: RenderSceneParams): Promise<RenderAttempt>;
+  stitch(params: StitchParams): Promise<RenderAttempt>;
 }

@@ -18,6 +18,7 @@ export interface WorkerLaunch {
 }
 
 export type ReadyMessage = Extract<WorkerMessage, { type: 'ready' }>;
+export type PlanMessage = Extract<WorkerMessage, { type: 'plan' }>;
 export type WorkerMedia = NonNullable<Extract<WorkerMessage, { type: 'result' }>['media']>;
 
 /** How one job on a worker ended, as seen from outside the worker. */
@@ -26,6 +27,8 @@ export type WorkerOutcome =
   | { kind: 'error'; error: Extract<WorkerMessage, { type: 'error' }> }
   | { kind: 'timeout'; seconds: number }
   | { kind: 'cancelled' }
+  /** The plan gate said not to render (the scene is split instead). */
+  | { kind: 'stopped' }
   | { kind: 'crashed'; stage: 'startup' | 'job'; exitCode: number | null; signal: NodeJS.Signals | null }
   | { kind: 'protocol_violation'; detail: string };
 
@@ -108,7 +111,8 @@ export class WorkerProcess {
   }
 
   /**
-   * Sends the job and resolves with how it ended. `onMessage` sees plan and progress messages.
+   * Sends the job and resolves with how it ended. `onMessage` sees plan, progress and boundary messages.
+   * For a job with a plan gate, `onPlan` decides from the plan whether the worker goes on to render.
    * The deadline and the signal both kill the whole process group.
    */
   async run(params: {
@@ -116,6 +120,7 @@ export class WorkerProcess {
     timeoutSeconds: number;
     signal?: AbortSignal;
     onMessage?: (message: WorkerMessage) => void;
+    onPlan?: (plan: PlanMessage) => Promise<boolean>;
   }): Promise<WorkerOutcome> {
     try {
       await this.ready;
@@ -126,19 +131,27 @@ export class WorkerProcess {
     let final: WorkerOutcome | undefined;
     let stop: ((outcome: WorkerOutcome) => void) | undefined;
     const stopped = new Promise<WorkerOutcome>((resolve) => (stop = resolve));
+    const gated = params.job.mode === 'render' && params.job.planGate === true;
 
     this.listener = (message) => {
       if (message.type === 'result') final ??= { kind: 'result', file: message.file, media: message.media };
       else if (message.type === 'error') final ??= { kind: 'error', error: message };
       else if (message.type === 'ready') this.protocolViolation('ready sent twice');
-      else params.onMessage?.(message);
+      else {
+        params.onMessage?.(message);
+        if (message.type === 'plan' && gated) void this.openGate(message, params.onPlan, () => stop?.({ kind: 'stopped' }));
+      }
     };
     const timer = setTimeout(() => stop?.({ kind: 'timeout', seconds: params.timeoutSeconds }), params.timeoutSeconds * 1000);
     const onAbort = () => stop?.({ kind: 'cancelled' });
     params.signal?.addEventListener('abort', onAbort, { once: true });
     if (params.signal?.aborted) onAbort();
 
-    if (!params.signal?.aborted) this.child.stdin?.end(`${JSON.stringify(params.job)}\n`);
+    if (!params.signal?.aborted) {
+      const line = `${JSON.stringify(params.job)}\n`;
+      if (gated) this.child.stdin?.write(line);
+      else this.child.stdin?.end(line);
+    }
     const ended = this.exited.then(async ({ code, signal }): Promise<WorkerOutcome> => {
       // Node may report the exit before the last protocol lines are read; a grandchild holding the pipe open
       // must not delay the outcome for long, though.
@@ -155,6 +168,18 @@ export class WorkerProcess {
       params.signal?.removeEventListener('abort', onAbort);
       await this.kill();
     }
+  }
+
+  /** Tells a gated worker to render, or stops it, as `decide` says; a failing decision stops it too. */
+  private async openGate(plan: PlanMessage, decide: ((plan: PlanMessage) => Promise<boolean>) | undefined, stop: () => void): Promise<void> {
+    let render = false;
+    try {
+      render = decide ? await decide(plan) : true;
+    } catch {
+      render = false;
+    }
+    if (render) this.child.stdin?.end(`${JSON.stringify({ render: true })}\n`);
+    else stop();
   }
 
   /** The captured stdout and stderr so far. */

@@ -24,7 +24,10 @@ describe('runRenderTask when our side keeps failing', () => {
     };
     await jobStore.createJob({ job });
     // Stands for a renderer host that cannot render at all (e.g. a broken disk): render() itself throws.
-    const broken: SceneRenderer = { render: async () => { throw new Error('disk I/O error'); } };
+    const broken: SceneRenderer = {
+      render: async () => { throw new Error('disk I/O error'); },
+      stitch: async () => { throw new Error('disk I/O error'); },
+    };
     deps = {
       jobStore, blobStore: new FileBlobStore({ rootDir: path.join(dir, 'blobs') }), renderer: broken,
       clock: { now: () => new Date() }, logger: createLogger({ level: 'silent' }), heartbeatMs: 1000, leaseMs: 30_000, seed: 0,

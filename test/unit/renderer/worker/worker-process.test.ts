@@ -40,7 +40,7 @@ function startFake(script: string, options: { startupTimeoutMs?: number } = {}):
 }
 
 function job(): WorkerJob {
-  return { code: 'class Fake(Scene): pass', scene: 'Fake', quality: 'low', format: 'mp4', seed: 0, outputDir: workDir, plan: true };
+  return { mode: 'render', code: 'class Fake(Scene): pass', scene: 'Fake', quality: 'low', format: 'mp4', seed: 0, outputDir: workDir, plan: true };
 }
 
 /** The errno `process.kill(pid, 0)` fails with, or null when the process is there. */
@@ -85,7 +85,7 @@ describe('WorkerProcess', () => {
     const outcome = await worker.run({ job: job(), timeoutSeconds: 10, onMessage: (m) => messages.push(m) });
     expect(outcome).toEqual({ kind: 'result', file: 'videos/Fake.mp4' });
     expect(messages).toEqual([
-      { type: 'plan', animations: 2, runTimes: [1.0, 0.5] },
+      { type: 'plan', animations: 2, runTimes: [1.0, 0.5], timeBasedFrom: null },
       { type: 'progress', done: 1, total: 2 },
       { type: 'progress', done: 2, total: 2 },
     ]);

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { RenderError } from '../../contracts/job';
+import type { RenderPartTask } from '../../contracts/task-payload';
+import { logKey, partKeys, partsPrefix } from '../blob-keys';
+import { classifyRenderFailure } from '../classify-render-failure';
+import { isSplitActive, isTerminal, type SceneRecord } from '../job';
+import type { RenderAttempt } from '../ports/scene-renderer';
+import { failTransition } from '../scene-transitions';
+import { RetryableTaskError, type RunRenderTaskDeps } from '../run-render-task';
+import { enqueueNextSplitTasks } from './split-tasks';
+import { fallBackTransition, recordPartTransition } from './split-transitions';
+import { watchScene } from './watch-scene';
+
+/**
+ * Renders one animation range of a split scene and records it; the last part to be recorded queues the join.
+ * Deliveries are at least once: a part already recorded is not rendered again, and of two deliveries rendering
+ * the same part at once the first to record wins (each stored its files under its own keys).
+ *
+ * A part that cannot be rendered for reasons of our own, after the last attempt, or that disagrees with its
+ * neighbours, sends the scene back to be rendered whole. A scene error fails the scene: the whole render would
+ * meet the same error.
+ */
+export async function runPartTask(
+  deps: RunRenderTaskDeps,
+  params: { task: RenderPartTask; retryCount: number; maxAttempts: number; signal: AbortSignal },
+): Promise<void> {
+  const { jobId, scene: sceneName, part: index } = params.task;
+  const log = deps.logger.child({ jobId, scene: sceneName, part: index, retryCount: params.retryCount });
+  const job = await deps.jobStore.getJob({ id: jobId });
+  const scene = job?.scenes.find((s) => s.name === sceneName);
+  const part = scene?.split?.parts[index];
+  if (!job || !scene || !part || isTerminal(scene.status) || !isSplitActive(scene) || part.rendered) {
+    log.info('part task skipped', { reason: 'nothing to render' });
+    // A redelivery after this part was recorded, before its follow-up was queued: queue it now.
+    if (job && scene && !isTerminal(scene.status) && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, scene);
+    return;
+  }
+
+  const stop = new AbortController();
+  const onDeliveryAbort = () => stop.abort(params.signal.reason);
+  params.signal.addEventListener('abort', onDeliveryAbort, { once: true });
+  const unwatch = watchScene({
+    jobStore: deps.jobStore,
+    jobId,
+    scene: sceneName,
+    intervalMs: deps.heartbeatMs,
+    wanted: (s) => !isTerminal(s.status) && isSplitActive(s) && !s.split!.parts[index]?.rendered,
+    stop: (reason) => stop.abort(new Error(reason)),
+  });
+  const record = (change: (s: SceneRecord) => SceneRecord | null) =>
+    deps.jobStore.updateScene({ jobId, scene: sceneName, now: deps.clock.now(), change });
+
+  let attempt: RenderAttempt | undefined;
+  try {
+    attempt = await deps.renderer.render({
+      code: job.code,
+      scene: sceneName,
+      quality: job.quality,
+      format: job.format,
+      timeoutSeconds: job.timeoutSeconds,
+      seed: deps.seed,
+      signal: stop.signal,
+      onProgress: () => undefined,
+      range: { from: part.from, upto: part.upto },
+    });
+    unwatch();
+    const outcomeLog = log.child({ renderSeconds: Math.round(attempt.renderSeconds * 1000) / 1000 });
+    if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
+    if (!attempt.ok && attempt.failure.reason === 'cancelled') {
+      outcomeLog.info('part outcome', { outcome: 'stopped' });
+      return;
+    }
+
+    let next: SceneRecord | null = null;
+    if (attempt.ok) {
+      const keys = partKeys(jobId, sceneName, index, job.format, randomUUID());
+      await deps.blobStore.putFile({ key: keys.movie, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
+      await deps.blobStore.putText({ key: keys.log, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
+      const { start, end } = attempt.boundaries;
+      const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }) };
+      next = await record((s) => recordPartTransition(s, { index, rendered, now: deps.clock.now() }));
+      if (!next) await deps.blobStore.deletePrefix({ prefix: keys.prefix });
+      outcomeLog.info('part outcome', { outcome: next ? 'rendered' : 'discarded', fallback: next?.split?.fallback });
+    } else if (attempt.failure.reason === 'no_output') {
+      // The range was never reached: this run of the scene played fewer animations than its plan did.
+      const reason = `part ${index + 1} rendered nothing: this run of the scene did not reach animation ${part.from}`;
+      next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
+      outcomeLog.warn('part outcome', { outcome: 'fallback', reason });
+    } else {
+      const classified = classifyRenderFailure(attempt.failure, attempt.log);
+      if (!classified.retryable) {
+        await failScene(deps, { jobId, scene: sceneName, error: classified.error, log: attempt.log });
+        outcomeLog.info('part outcome', { outcome: 'failed', code: classified.error.code });
+        return;
+      }
+      if (params.retryCount + 1 < params.maxAttempts) {
+        outcomeLog.warn('part outcome', { outcome: 'retrying', reason: classified.reason });
+        throw new RetryableTaskError(classified.reason);
+      }
+      const reason = `part ${index + 1} failed on our side ${params.maxAttempts} times: ${classified.reason}`;
+      next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
+      outcomeLog.warn('part outcome', { outcome: 'fallback', reason });
+    }
+    if (!next) return;
+    if (next.split?.fallback !== undefined) await deps.blobStore.deletePrefix({ prefix: partsPrefix(jobId, sceneName) });
+    if (deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
+  } catch (error) {
+    if (error instanceof RetryableTaskError) throw error;
+    log.error('part task failed on our side', { error: (error as Error).message });
+    if (params.retryCount + 1 >= params.maxAttempts) {
+      // No delivery will come after this one: hand the scene to a whole render rather than leave it waiting.
+      const reason = `part ${index + 1} failed on our side ${params.maxAttempts} times: ${(error as Error).message}`;
+      const next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() })).catch(() => null);
+      if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next).catch(() => undefined);
+      return;
+    }
+    throw new RetryableTaskError((error as Error).message);
+  } finally {
+    unwatch();
+    params.signal.removeEventListener('abort', onDeliveryAbort);
+    await attempt?.dispose();
+  }
+}
+
+/** Fails a split scene because of the scene itself, keeping the failing part's log as the scene's. */
+async function failScene(deps: RunRenderTaskDeps, params: { jobId: string; scene: string; error: RenderError; log: string }): Promise<void> {
+  const key = logKey(params.jobId, params.scene);
+  await deps.blobStore.putText({ key, text: params.log, contentType: 'text/plain; charset=utf-8' });
+  const failed = await deps.jobStore.updateScene({
+    jobId: params.jobId,
+    scene: params.scene,
+    now: deps.clock.now(),
+    change: (s) => {
+      const next = failTransition(s, { error: params.error, now: deps.clock.now() });
+      return next && { ...next, logKey: key };
+    },
+  });
+  if (failed) {
+    await deps.blobStore.deletePrefix({ prefix: partsPrefix(params.jobId, params.scene) });
+    await deps.notify?.({ jobId: params.jobId });
+  }
+}

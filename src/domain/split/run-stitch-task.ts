@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { StitchSceneTask } from '../../contracts/task-payload';
+import { joinedOutputKey, logKey, partsPrefix } from '../blob-keys';
+import { classifyRenderFailure } from '../classify-render-failure';
+import { isSplitActive, isTerminal, type ScenePart, type SceneRecord } from '../job';
+import type { BlobStore } from '../ports/blob-store';
+import type { RenderAttempt } from '../ports/scene-renderer';
+import { RetryableTaskError, type RunRenderTaskDeps } from '../run-render-task';
+import { enqueueNextSplitTasks } from './split-tasks';
+import { allPartsRendered, fallBackTransition, finishStitchTransition } from './split-transitions';
+import { boundaryMismatch } from './verify-boundaries';
+import { watchScene } from './watch-scene';
+
+/** How much of each part's log goes into the scene's log. */
+const PART_LOG_BYTES = 256 * 1024;
+
+/**
+ * Joins the parts of a split scene into its movie (in a worker: the parts were written by scene code) and records
+ * the scene succeeded. Recording is guarded: of two deliveries joining at once, one records and the other removes
+ * its own file, so the scene gets exactly one output.
+ */
+export async function runStitchTask(
+  deps: RunRenderTaskDeps,
+  params: { task: StitchSceneTask; retryCount: number; maxAttempts: number; signal: AbortSignal },
+): Promise<void> {
+  const { jobId, scene: sceneName } = params.task;
+  const log = deps.logger.child({ jobId, scene: sceneName, retryCount: params.retryCount, stitch: true });
+  const job = await deps.jobStore.getJob({ id: jobId });
+  const scene = job?.scenes.find((s) => s.name === sceneName);
+  if (!job || !scene) return;
+  if (isTerminal(scene.status)) {
+    // A redelivery after the join was recorded but before its notice went out.
+    await deps.notify?.({ jobId });
+    return;
+  }
+  if (!isSplitActive(scene) || !allPartsRendered(scene)) {
+    if (deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, scene);
+    return;
+  }
+  const parts = scene.split!.parts;
+  const record = (change: (s: SceneRecord) => SceneRecord | null) =>
+    deps.jobStore.updateScene({ jobId, scene: sceneName, now: deps.clock.now(), change });
+  const mismatch = boundaryMismatch(parts);
+  if (mismatch) {
+    const next = await record((s) => fallBackTransition(s, { reason: mismatch, now: deps.clock.now() }));
+    if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
+    return;
+  }
+
+  const stop = new AbortController();
+  const onDeliveryAbort = () => stop.abort(params.signal.reason);
+  params.signal.addEventListener('abort', onDeliveryAbort, { once: true });
+  const unwatch = watchScene({
+    jobStore: deps.jobStore,
+    jobId,
+    scene: sceneName,
+    intervalMs: deps.heartbeatMs,
+    wanted: (s) => !isTerminal(s.status) && isSplitActive(s),
+    stop: (reason) => stop.abort(new Error(reason)),
+  });
+  let attempt: RenderAttempt | undefined;
+  try {
+    attempt = await deps.renderer.stitch({
+      scene: sceneName,
+      quality: job.quality,
+      format: job.format,
+      parts: parts.map((p) => () => deps.blobStore.read({ key: p.rendered!.blobKey })),
+      timeoutSeconds: job.timeoutSeconds,
+      signal: stop.signal,
+    });
+    unwatch();
+    if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
+    if (!attempt.ok) {
+      if (attempt.failure.reason === 'cancelled') return;
+      const classified = classifyRenderFailure(attempt.failure, attempt.log);
+      const reason = classified.retryable ? classified.reason : classified.error.message;
+      if (params.retryCount + 1 < params.maxAttempts) throw new RetryableTaskError(`the join failed: ${reason}`);
+      const next = await record((s) => fallBackTransition(s, { reason: `the parts could not be joined: ${reason}`, now: deps.clock.now() }));
+      if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
+      log.warn('stitch outcome', { outcome: 'fallback', reason });
+      return;
+    }
+
+    const key = joinedOutputKey(jobId, sceneName, job.format, randomUUID());
+    const stored = await deps.blobStore.putFile({ key, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
+    const sceneLog = logKey(jobId, sceneName);
+    await deps.blobStore.putText({ key: sceneLog, text: await joinedLog(deps.blobStore, parts), contentType: 'text/plain; charset=utf-8' });
+    const { filePath: _local, ...described } = attempt.file;
+    const output = { ...described, bytes: stored.bytes, blobKey: key };
+    const finished = await record((s) => finishStitchTransition(s, { output, logKey: sceneLog, now: deps.clock.now() }));
+    if (!finished) {
+      await deps.blobStore.deletePrefix({ prefix: key.slice(0, key.lastIndexOf('/') + 1) });
+      log.info('stitch outcome', { outcome: 'discarded' });
+      return;
+    }
+    await deps.blobStore.deletePrefix({ prefix: partsPrefix(jobId, sceneName) });
+    if (scene.renderKey) await deps.resultCache?.remember({ owner: job.owner, key: scene.renderKey, render: { jobId, scene: sceneName } });
+    log.info('stitch outcome', { outcome: 'succeeded', parts: parts.length, bytes: stored.bytes, stitchSeconds: attempt.renderSeconds });
+    await deps.notify?.({ jobId });
+  } catch (error) {
+    if (error instanceof RetryableTaskError) throw error;
+    log.error('stitch task failed on our side', { error: (error as Error).message });
+    throw new RetryableTaskError((error as Error).message);
+  } finally {
+    unwatch();
+    params.signal.removeEventListener('abort', onDeliveryAbort);
+    await attempt?.dispose();
+  }
+}
+
+/** The scene's log: each part's, headed by the animations it rendered. */
+async function joinedLog(blobStore: BlobStore, parts: ScenePart[]): Promise<string> {
+  const sections: string[] = [];
+  for (const [i, part] of parts.entries()) {
+    const range = `animations ${part.from}–${part.upto ?? 'end'}`;
+    sections.push(`── part ${i + 1} of ${parts.length} (${range}) ──\n${await readText(blobStore, part.rendered!.logKey)}`);
+  }
+  return sections.join('\n');
+}
+
+async function readText(blobStore: BlobStore, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await blobStore.read({ key, end: PART_LOG_BYTES - 1 })) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= PART_LOG_BYTES) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
