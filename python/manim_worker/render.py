@@ -7,8 +7,9 @@ reads one job (a JSON line) from stdin. A job is rendered in two passes over the
    (progress totals, and the animation ranges a long scene can be split into);
 2. render: the scene runs again from a fresh namespace and the same seed, writing frames.
 
-With `planGate`, the worker waits after the plan for a line `{"render": true}` on stdin: the service decides from
-the plan whether to render the scene whole here or split it (it then stops this worker).
+With `planGate`, the worker waits after the plan for a line `{"render": true}` on stdin, perhaps with a `range`: the
+service decides from the plan whether to render the scene whole here, or split it and render its first part here
+(or stops this worker).
 
 A part of a split render (`range`) skips the plan and renders only the animations `from`..`upto` (inclusive;
 `upto` null: to the end). It describes the scene's state where its range starts and where it ends (`boundary`
@@ -242,9 +243,11 @@ def _stitch(job: dict[str, Any]) -> None:
     _emit_result(output, job)
 
 
-def _render_is_wanted() -> bool:
-    answer = json.loads(sys.stdin.readline() or "{}")
-    return answer.get("render") is True
+def _await_verdict() -> dict[str, Any]:
+    """The service's answer to the plan: `{"render": true}`, perhaps with the `range` to render; else stop."""
+    line = sys.stdin.readline()
+    answer = json.loads(line) if line.strip() else {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def _run(job: dict[str, Any]) -> None:
@@ -256,8 +259,12 @@ def _run(job: dict[str, Any]) -> None:
         planner = _plan(job)
         total = len(planner.run_times)
         emit("plan", animations=total, runTimes=planner.run_times, timeBasedFrom=planner.time_based_from)
-        if job.get("planGate") and not _render_is_wanted():
-            return
+        if job.get("planGate"):
+            verdict = _await_verdict()
+            if verdict.get("render") is not True:
+                return
+            if verdict.get("range"):
+                job["range"] = verdict["range"]
     _emit_result(_render(job, total), job)
 
 

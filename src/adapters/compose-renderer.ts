@@ -36,7 +36,8 @@ export function composeRenderer(
   const pool = new WarmWorkerPool({
     workRoot,
     makeLaunch: (workDir) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir })),
-    keepWarm: config.WARM_WORKER,
+    // One spare per render that can run at once: RENDER_CONCURRENCY in local mode, one per Cloud Run instance.
+    spares: config.WARM_WORKER ? (config.MODE === 'local' ? config.RENDER_CONCURRENCY : 1) : 0,
     logCapBytes: config.MAX_LOG_BYTES,
     startupTimeoutMs: 60_000,
     logger,

@@ -4,15 +4,21 @@ import type { Logger } from '../logging/logger';
 import { logKey, outputKey, sceneFilesPrefix } from './blob-keys';
 import { classifyRenderFailure } from './classify-render-failure';
 import { followIdenticalRender } from './follow-identical-render';
+import { isSplitActive, isTerminal } from './job';
 import type { BlobStore } from './ports/blob-store';
 import type { Clock } from './ports/clock';
 import type { JobStore } from './ports/job-store';
 import type { ResultCache } from './ports/result-cache';
 import type { RenderAttempt, SceneRenderer } from './ports/scene-renderer';
 import type { TaskQueue } from './ports/task-queue';
-import { canSplitFormat, planSplit, type SplitDecision, type SplitPolicy } from './split/plan-split';
+import { PlanGate } from './split/plan-gate';
+import { canSplitFormat, type SplitPolicy } from './split/plan-split';
+import { recordPartAttempt } from './split/run-part-task';
+import { RetryableTaskError } from './retryable-task-error';
+
+export { RetryableTaskError };
 import { enqueueNextSplitTasks } from './split/split-tasks';
-import { declineSplitTransition, startSplitTransition } from './split/split-transitions';
+import { watchScene } from './split/watch-scene';
 
 export interface RunRenderTaskDeps {
   jobStore: JobStore;
@@ -36,8 +42,6 @@ export interface RunRenderTaskDeps {
   split?: { policy: SplitPolicy; taskQueue: TaskQueue };
 }
 
-/** Thrown when a delivery should be retried by the queue (answered 5xx). */
-export class RetryableTaskError extends Error {}
 
 /**
  * Handles one delivery of a render task. Deliveries are at least once, so this is idempotent: a scene that is
@@ -69,8 +73,9 @@ export async function runRenderTask(
 
   let progress = 0;
   let beating = false;
+  let unwatch = () => undefined as void;
   const heartbeat = setInterval(() => {
-    if (beating) return;
+    if (beating || gate?.handedOver) return; // the scene's lease ended with the hand-over
     beating = true;
     deps.jobStore
       .heartbeatScene({ jobId, scene, leaseToken, progress, leaseMs, now: deps.clock.now() })
@@ -78,6 +83,30 @@ export async function runRenderTask(
       .catch((error: Error) => log.warn('heartbeat failed', { error: error.message }))
       .finally(() => (beating = false));
   }, deps.heartbeatMs);
+
+  // A scene is split at most once: after a fallback (or a decline) it is rendered whole.
+  const split = deps.split;
+  const splittable = split && canSplitFormat(job.format) && !job.scenes.find((s) => s.name === scene)?.split;
+  const gate = splittable
+    ? new PlanGate(
+        { jobStore: deps.jobStore, clock: deps.clock, policy: split.policy, taskQueue: split.taskQueue },
+        {
+          job,
+          scene,
+          leaseToken,
+          onHandOver: () => {
+            unwatch = watchScene({
+              jobStore: deps.jobStore,
+              jobId,
+              scene,
+              intervalMs: deps.heartbeatMs,
+              wanted: (s) => !isTerminal(s.status) && isSplitActive(s) && !s.split!.parts[0]?.rendered,
+              stop: (reason) => stop.abort(new Error(reason)),
+            });
+          },
+        },
+      )
+    : undefined;
 
   let attempt: RenderAttempt | undefined;
   try {
@@ -93,10 +122,6 @@ export async function runRenderTask(
         return;
       }
     }
-    let decision: SplitDecision | undefined;
-    const split = deps.split;
-    // A scene is split at most once: after a fallback (or a decline) it is rendered whole.
-    const splittable = split && canSplitFormat(job.format) && !job.scenes.find((s) => s.name === scene)?.split;
     attempt = await deps.renderer.render({
       code: job.code,
       scene,
@@ -106,28 +131,21 @@ export async function runRenderTask(
       seed: deps.seed,
       signal: stop.signal,
       onProgress: (value) => (progress = value),
-      ...(splittable && {
-        onPlan: async (plan) => {
-          decision = planSplit(plan, split.policy);
-          if (decision.kind === 'declined') {
-            const reason = decision.reason;
-            await deps.jobStore.updateScene({ jobId, scene, now: deps.clock.now(), change: (s) => declineSplitTransition(s, { token: leaseToken, reason, now: deps.clock.now() }) });
-          }
-          return decision.kind !== 'split';
-        },
-      }),
+      ...(gate && { onPlan: (plan) => gate.decide(plan) }),
     });
     clearInterval(heartbeat);
+    unwatch();
     const outcomeLog = log.child({ attempt: claim.attempt, renderSeconds: round(attempt.renderSeconds), animations: attempt.animations });
 
-    if (!attempt.ok && attempt.failure.reason === 'stopped' && decision?.kind === 'split' && split && !params.signal.aborted) {
-      const ranges = decision.ranges;
-      const handedOver = await deps.jobStore.updateScene({ jobId, scene, now: deps.clock.now(), change: (s) => startSplitTransition(s, { token: leaseToken, ranges, now: deps.clock.now() }) });
-      if (handedOver) await enqueueNextSplitTasks(split.taskQueue, job, handedOver);
-      outcomeLog.info('render outcome', { outcome: handedOver ? 'split' : 'discarded', parts: ranges.length });
+    if (gate?.handedOver) {
+      // This delivery rendered the scene's first part: it is recorded like any part. Interrupted, the part is left
+      // to the redelivery, which finds the scene split and queues the part's own task.
+      const stopped = !attempt.ok && attempt.failure.reason === 'stopped';
+      if (params.signal.aborted || stopped) throw new RetryableTaskError('the delivery was interrupted after the hand-over');
+      outcomeLog.info('render outcome', { outcome: 'split', parts: gate.handedOver.split!.parts.length });
+      await recordPartAttempt(deps, { job, scene, index: 0, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog.child({ part: 0 }) });
       return;
     }
-
     if (params.signal.aborted) {
       // The delivery was abandoned (shutdown or dispatch deadline): give the scene back for the next delivery.
       await deps.jobStore.releaseScene({ jobId, scene, leaseToken, now: deps.clock.now() });
@@ -201,6 +219,7 @@ export async function runRenderTask(
     throw new RetryableTaskError((error as Error).message);
   } finally {
     clearInterval(heartbeat);
+    unwatch();
     params.signal.removeEventListener('abort', onDeliveryAbort);
     await attempt?.dispose();
   }
@@ -210,7 +229,7 @@ export async function runRenderTask(
 async function resumeSplit(deps: RunRenderTaskDeps, jobId: string, scene: string): Promise<void> {
   const job = await deps.jobStore.getJob({ id: jobId });
   const record = job?.scenes.find((s) => s.name === scene);
-  if (job && record && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, record);
+  if (job && record && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, record, { parts: {} });
 }
 
 function round(seconds: number): number {

@@ -4,7 +4,7 @@ import type { ReadinessReport } from '../api/deps';
 import { errorHandler } from '../api/middleware/error-handler';
 import { healthRouter } from '../api/routes/health';
 import { AuthenticationError, type IdTokenVerifier } from '../auth/id-token-verifier';
-import { RetryableTaskError } from '../domain/run-render-task';
+import { RetryableTaskError } from '../domain/retryable-task-error';
 import type { Logger } from '../logging/logger';
 import { handleTask, type TaskHandlerDeps } from './handle-task';
 import { requestLogger } from '../api/middleware/request-logger';

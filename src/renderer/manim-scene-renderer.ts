@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { CONTENT_TYPES } from '../contracts/quality';
 import type { WorkerJob, WorkerMessage } from '../contracts/worker-messages';
 import type {
+  PlanVerdict,
   RawRenderFailure,
   RenderAttempt,
   RenderSceneParams,
@@ -98,7 +99,7 @@ export class ManimSceneRenderer implements SceneRenderer {
     job: (leased: LeasedWorker) => WorkerJob;
     prepare?: (leased: LeasedWorker) => Promise<void>;
     onMessage?: (message: WorkerMessage) => void;
-    onPlan?: (plan: Extract<WorkerMessage, { type: 'plan' }>) => Promise<boolean>;
+    onPlan?: (plan: Extract<WorkerMessage, { type: 'plan' }>) => Promise<PlanVerdict>;
     describe: () => { animations?: number; boundaries: Boundaries };
   }): Promise<RenderAttempt> {
     const leased = this.params.pool.take();

@@ -7,7 +7,7 @@ import type { Clock } from '../domain/ports/clock';
 import type { IdempotencyStore } from '../domain/ports/idempotency-store';
 import type { JobStore } from '../domain/ports/job-store';
 import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
-import { RetryableTaskError } from '../domain/run-render-task';
+import { RetryableTaskError } from '../domain/retryable-task-error';
 import type { Logger } from '../logging/logger';
 import { postWebhook, WebhookTargetError, type WebhookTargetPolicy } from './post-webhook';
 import { signWebhook } from './sign-webhook';

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { RenderError } from '../../src/contracts/job';
 import { ValidationError } from '../../src/domain/errors';
-import type { JobRecord, StoredOutput } from '../../src/domain/job';
+import type { JobRecord, ScenePart, StoredOutput } from '../../src/domain/job';
 import { summariseJobStatus } from '../../src/domain/job-status';
 import type { ClaimResult, JobStore } from '../../src/domain/ports/job-store';
+import { finishStitchTransition, recordPartTransition, startSplitTransition } from '../../src/domain/split/split-transitions';
 
 export interface JobStoreUnderTest {
   store: JobStore;
@@ -23,6 +24,30 @@ const OUTPUT: StoredOutput = {
   height: 480,
 };
 const SCENE_ERROR: RenderError = { code: 'scene_error', message: 'ZeroDivisionError: division by zero', line: 4 };
+
+/** Three animation ranges of a split render. */
+const RANGES = [
+  { from: 0, upto: 1, seconds: 1.5 },
+  { from: 2, upto: 4, seconds: 2.25 },
+  { from: 5, upto: 6, seconds: 1.5 },
+];
+const STATE_AFTER: Record<number, Record<string, string>> = { 1: { mobjects: 'a1', camera: 'c0' }, 4: { mobjects: 'a4', camera: 'c0' } };
+
+/**
+ * What part `index` of RANGES reports when rendered, describing the scene where it meets its neighbours. Built
+ * without undefined fields: Firestore stores no undefined.
+ */
+function renderedPart(index: number): NonNullable<ScenePart['rendered']> {
+  const before = RANGES[index - 1]?.upto;
+  const after = index < RANGES.length - 1 ? RANGES[index]!.upto : undefined;
+  return {
+    blobKey: `jobs/x/Intro/parts/${index}.mp4`,
+    logKey: `jobs/x/Intro/parts/${index}.log`,
+    renderSeconds: 0.75,
+    ...(before !== undefined && { start: { after: before, fingerprint: { ...STATE_AFTER[before]! }, timeBasedUpdatersSkipped: false } }),
+    ...(after !== undefined && { end: { after, fingerprint: { ...STATE_AFTER[after]! } } }),
+  };
+}
 
 /**
  * The behaviour every JobStore must have, run against each adapter (SQLite always; Firestore on its emulator).
@@ -386,6 +411,112 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         await created({ owner: other, scenes: ['Intro', 'Outro'] });
         expect(await store.countActiveScenes({ owner })).toBe(3);
         expect(await store.countActiveScenes({ owner: other })).toBe(2);
+      });
+    });
+
+    describe('updating a scene', () => {
+      /** A job whose Intro was claimed and then handed over to RANGES. */
+      async function inParts(): Promise<JobRecord> {
+        const job = await created({ scenes: ['Intro', 'Outro'] });
+        const lease = await claimed(job.id, 'Intro', at(1000));
+        const started = await store.updateScene({
+          jobId: job.id,
+          scene: 'Intro',
+          now: at(1500),
+          change: (scene) => startSplitTransition(scene, { token: lease.leaseToken, ranges: RANGES, now: at(1500) }),
+        });
+        if (!started) throw new Error('setup: the split was refused');
+        return job;
+      }
+
+      const recordPart = (jobId: string, index: number, now: Date) =>
+        store.updateScene({ jobId, scene: 'Intro', now, change: (scene) => recordPartTransition(scene, { index, rendered: renderedPart(index), now }) });
+
+      it('applies the change and returns the scene as stored, nested split and all', async () => {
+        const job = await created();
+        const lease = await claimed(job.id, 'Intro', at(1000));
+        const started = await store.updateScene({
+          jobId: job.id,
+          scene: 'Intro',
+          now: at(1500),
+          change: (scene) => startSplitTransition(scene, { token: lease.leaseToken, ranges: RANGES, now: at(1500) }),
+        });
+        expect(started).toMatchObject({ status: 'rendering', attempts: 1, updatedAt: at(1500).toISOString() });
+        expect(started?.split).toEqual({
+          parts: [
+            { from: 0, upto: 1, seconds: 1.5 },
+            { from: 2, upto: 4, seconds: 2.25 },
+            { from: 5, upto: null, seconds: 1.5 },
+          ],
+        });
+        expect(started?.lease).toBeUndefined();
+        expect(await sceneOf(job.id, 'Intro')).toEqual(started);
+
+        const recorded = await recordPart(job.id, 1, at(2000));
+        expect(recorded?.split?.parts[1]?.rendered).toEqual(renderedPart(1));
+        expect(await sceneOf(job.id, 'Intro')).toEqual(recorded);
+        expect((await store.getJob({ id: job.id }))?.updatedAt).toBe(at(2000).toISOString());
+      });
+
+      it('changes nothing and answers null when the change refuses', async () => {
+        const job = await inParts();
+        const before = await store.getJob({ id: job.id });
+        expect(await store.updateScene({ jobId: job.id, scene: 'Intro', now: at(2000), change: () => null })).toBeNull();
+        expect(await recordPart(job.id, 7, at(2000))).toBeNull();
+        expect(await store.getJob({ id: job.id })).toEqual(before);
+      });
+
+      it('answers null for an unknown job or scene, without calling the change', async () => {
+        const job = await created();
+        const change = jest.fn(() => null);
+        const missingJob = `nope${randomUUID().replace(/-/g, '')}`;
+        expect(await store.updateScene({ jobId: missingJob, scene: 'Intro', now: at(1000), change })).toBeNull();
+        expect(await store.updateScene({ jobId: job.id, scene: 'Nope', now: at(1000), change })).toBeNull();
+        expect(change).not.toHaveBeenCalled();
+        expect(await store.getJob({ id: missingJob })).toBeNull();
+      });
+
+      it('refuses to claim a scene being rendered in parts, long after the handed-over lease would have ended', async () => {
+        const job = await inParts();
+        expect(await store.claimScene({ jobId: job.id, scene: 'Intro', leaseMs: LEASE_MS, now: at(10 * LEASE_MS) })).toEqual({
+          claimed: false,
+          reason: 'split',
+        });
+        // The other scene of the job is claimed as usual.
+        expect((await claimed(job.id, 'Outro', at(10 * LEASE_MS))).attempt).toBe(1);
+      });
+
+      it('keeps both parts when two are recorded at once', async () => {
+        const job = await inParts();
+        const [first, second] = await Promise.all([recordPart(job.id, 0, at(2000)), recordPart(job.id, 1, at(2000))]);
+        expect(first).not.toBeNull();
+        expect(second).not.toBeNull();
+        const stored = await sceneOf(job.id, 'Intro');
+        expect(stored.split?.parts.map((p) => p.rendered)).toEqual([renderedPart(0), renderedPart(1), undefined]);
+        expect(stored.split?.fallback).toBeUndefined();
+      });
+
+      it('keeps the listed status in step with a change it makes', async () => {
+        const job = await created();
+        const lease = await claimed(job.id, 'Intro', at(1000));
+        await store.updateScene({
+          jobId: job.id,
+          scene: 'Intro',
+          now: at(1500),
+          change: (scene) => startSplitTransition(scene, { token: lease.leaseToken, ranges: RANGES, now: at(1500) }),
+        });
+        for (const index of [0, 1, 2]) await recordPart(job.id, index, at(2000 + index));
+        expect(await listIds({ status: 'rendering' })).toEqual([job.id]);
+        const done = await store.updateScene({
+          jobId: job.id,
+          scene: 'Intro',
+          now: at(3000),
+          change: (scene) => finishStitchTransition(scene, { output: OUTPUT, logKey: 'jobs/x/Intro/stitch.log', now: at(3000) }),
+        });
+        expect(done).toMatchObject({ status: 'succeeded', progress: 1, output: OUTPUT });
+        expect(await statusOf(job.id)).toBe('succeeded');
+        expect(await listIds({ status: 'succeeded' })).toEqual([job.id]);
+        expect(await store.countActiveScenes({ owner })).toBe(0);
       });
     });
 

@@ -14,14 +14,17 @@ export interface RenderSceneParams {
   signal: AbortSignal;
   /** Fraction of the scene's animations done, 0..1. */
   onProgress(progress: number): void;
-  /**
-   * Called with the plan before anything is rendered; resolving false ends the render there (the attempt fails
-   * with `stopped`), because the scene is rendered in parts instead.
-   */
-  onPlan?(plan: ScenePlan): Promise<boolean>;
+  /** Called with the plan before anything is rendered; decides what is rendered (see PlanVerdict). */
+  onPlan?(plan: ScenePlan): Promise<PlanVerdict>;
   /** Render only this animation range, describing the scene at its ends (a part of a split render). */
   range?: { from: number; upto: number | null };
 }
+
+/**
+ * What to render once the plan is known: the scene, one range of it (the first part of a split render, on the
+ * worker that planned it), or nothing (the attempt fails with `stopped`).
+ */
+export type PlanVerdict = { render: false } | { render: true; range?: { from: number; upto: number | null } };
 
 /** Join the movies of a split render's parts, in order, into one; nothing is decoded or encoded. */
 export interface StitchParams {

@@ -3,10 +3,12 @@ import type { RenderError } from '../../contracts/job';
 import type { RenderPartTask } from '../../contracts/task-payload';
 import { logKey, partKeys, partsPrefix } from '../blob-keys';
 import { classifyRenderFailure } from '../classify-render-failure';
-import { isSplitActive, isTerminal, type SceneRecord } from '../job';
+import { isSplitActive, isTerminal, type JobRecord, type SceneRecord } from '../job';
+import type { Logger } from '../../logging/logger';
 import type { RenderAttempt } from '../ports/scene-renderer';
 import { failTransition } from '../scene-transitions';
-import { RetryableTaskError, type RunRenderTaskDeps } from '../run-render-task';
+import { RetryableTaskError } from '../retryable-task-error';
+import type { RunRenderTaskDeps } from '../run-render-task';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { fallBackTransition, recordPartTransition } from './split-transitions';
 import { watchScene } from './watch-scene';
@@ -66,44 +68,8 @@ export async function runPartTask(
     unwatch();
     const outcomeLog = log.child({ renderSeconds: Math.round(attempt.renderSeconds * 1000) / 1000 });
     if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
-    if (!attempt.ok && attempt.failure.reason === 'cancelled') {
-      outcomeLog.info('part outcome', { outcome: 'stopped' });
-      return;
-    }
 
-    let next: SceneRecord | null = null;
-    if (attempt.ok) {
-      const keys = partKeys(jobId, sceneName, index, job.format, randomUUID());
-      await deps.blobStore.putFile({ key: keys.movie, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
-      await deps.blobStore.putText({ key: keys.log, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
-      const { start, end } = attempt.boundaries;
-      const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }) };
-      next = await record((s) => recordPartTransition(s, { index, rendered, now: deps.clock.now() }));
-      if (!next) await deps.blobStore.deletePrefix({ prefix: keys.prefix });
-      outcomeLog.info('part outcome', { outcome: next ? 'rendered' : 'discarded', fallback: next?.split?.fallback });
-    } else if (attempt.failure.reason === 'no_output') {
-      // The range was never reached: this run of the scene played fewer animations than its plan did.
-      const reason = `part ${index + 1} rendered nothing: this run of the scene did not reach animation ${part.from}`;
-      next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
-      outcomeLog.warn('part outcome', { outcome: 'fallback', reason });
-    } else {
-      const classified = classifyRenderFailure(attempt.failure, attempt.log);
-      if (!classified.retryable) {
-        await failScene(deps, { jobId, scene: sceneName, error: classified.error, log: attempt.log });
-        outcomeLog.info('part outcome', { outcome: 'failed', code: classified.error.code });
-        return;
-      }
-      if (params.retryCount + 1 < params.maxAttempts) {
-        outcomeLog.warn('part outcome', { outcome: 'retrying', reason: classified.reason });
-        throw new RetryableTaskError(classified.reason);
-      }
-      const reason = `part ${index + 1} failed on our side ${params.maxAttempts} times: ${classified.reason}`;
-      next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
-      outcomeLog.warn('part outcome', { outcome: 'fallback', reason });
-    }
-    if (!next) return;
-    if (next.split?.fallback !== undefined) await deps.blobStore.deletePrefix({ prefix: partsPrefix(jobId, sceneName) });
-    if (deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
+    await recordPartAttempt(deps, { job, scene: sceneName, index, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog });
   } catch (error) {
     if (error instanceof RetryableTaskError) throw error;
     log.error('part task failed on our side', { error: (error as Error).message });
@@ -120,6 +86,60 @@ export async function runPartTask(
     params.signal.removeEventListener('abort', onDeliveryAbort);
     await attempt?.dispose();
   }
+}
+
+/**
+ * Records how one render of a part ended: its files and boundaries (falling back to a whole render if they
+ * disagree with a neighbour's), a fallback if it could not be rendered, or the scene's failure if the scene itself
+ * failed; then queues what is due next. Throws RetryableTaskError for a failure on our side that another delivery
+ * may not meet, until the last attempt, which falls back instead.
+ */
+export async function recordPartAttempt(
+  deps: RunRenderTaskDeps,
+  params: { job: JobRecord; scene: string; index: number; attempt: RenderAttempt; retryCount: number; maxAttempts: number; log: Logger },
+): Promise<void> {
+  const { job, scene: sceneName, index, attempt, log } = params;
+  const jobId = job.id;
+  const part = job.scenes.find((s) => s.name === sceneName)?.split?.parts[index];
+  const record = (change: (s: SceneRecord) => SceneRecord | null) =>
+    deps.jobStore.updateScene({ jobId, scene: sceneName, now: deps.clock.now(), change });
+  if (!attempt.ok && attempt.failure.reason === 'cancelled') {
+    log.info('part outcome', { outcome: 'stopped' });
+    return;
+  }
+  let next: SceneRecord | null = null;
+  if (attempt.ok) {
+    const keys = partKeys(jobId, sceneName, index, job.format, randomUUID());
+    await deps.blobStore.putFile({ key: keys.movie, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
+    await deps.blobStore.putText({ key: keys.log, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
+    const { start, end } = attempt.boundaries;
+    const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }) };
+    next = await record((s) => recordPartTransition(s, { index, rendered, now: deps.clock.now() }));
+    if (!next) await deps.blobStore.deletePrefix({ prefix: keys.prefix });
+    log.info('part outcome', { outcome: next ? 'rendered' : 'discarded', fallback: next?.split?.fallback });
+  } else if (attempt.failure.reason === 'no_output') {
+    // The range was never reached: this run of the scene played fewer animations than its plan did.
+    const reason = `part ${index + 1} rendered nothing: this run of the scene did not reach animation ${part?.from}`;
+    next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
+    log.warn('part outcome', { outcome: 'fallback', reason });
+  } else {
+    const classified = classifyRenderFailure(attempt.failure, attempt.log);
+    if (!classified.retryable) {
+      await failScene(deps, { jobId, scene: sceneName, error: classified.error, log: attempt.log });
+      log.info('part outcome', { outcome: 'failed', code: classified.error.code });
+      return;
+    }
+    if (params.retryCount + 1 < params.maxAttempts) {
+      log.warn('part outcome', { outcome: 'retrying', reason: classified.reason });
+      throw new RetryableTaskError(classified.reason);
+    }
+    const reason = `part ${index + 1} failed on our side ${params.maxAttempts} times: ${classified.reason}`;
+    next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
+    log.warn('part outcome', { outcome: 'fallback', reason });
+  }
+  if (!next) return;
+  if (next.split?.fallback !== undefined) await deps.blobStore.deletePrefix({ prefix: partsPrefix(jobId, sceneName) });
+  if (deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
 }
 
 /** Fails a split scene because of the scene itself, keeping the failing part's log as the scene's. */

@@ -6,10 +6,18 @@ import { partTaskName, stitchTaskName, wholeRenderTaskName } from '../task-names
 import { allPartsRendered } from './split-transitions';
 
 /**
- * The tasks that carry a split scene forward. Each is enqueued by whoever notices it is due, as often as that
- * happens (a redelivered task notices again): deterministic names make every enqueue after the first a no-op.
+ * The tasks that carry a split scene forward: its whole render after a fallback, its join once every part is in,
+ * or, only when `parts` says so, its parts (at the hand-over, and when a redelivered hand-over finds them perhaps
+ * never queued). Each is enqueued by whoever notices it is due, as often as that happens: deterministic names
+ * make every enqueue after the first a no-op.
  */
-export async function enqueueNextSplitTasks(taskQueue: TaskQueue, job: JobRecord, scene: SceneRecord): Promise<void> {
+export async function enqueueNextSplitTasks(
+  taskQueue: TaskQueue,
+  job: JobRecord,
+  scene: SceneRecord,
+  /** Queue the parts not yet rendered, but `except` (the one the caller renders itself). */
+  options: { parts?: { except?: number } } = {},
+): Promise<void> {
   const deadline = dispatchDeadlineSeconds(job.timeoutSeconds);
   const split = scene.split;
   if (!split) return;
@@ -38,9 +46,11 @@ export async function enqueueNextSplitTasks(taskQueue: TaskQueue, job: JobRecord
     });
     return;
   }
+  if (!options.parts) return;
+  const except = options.parts.except;
   await taskQueue.enqueue({
     tasks: split.parts.flatMap((part, index) =>
-      part.rendered
+      part.rendered || index === except
         ? []
         : [
             {

@@ -21,7 +21,8 @@ export function startSplitTransition(
   scene: SceneRecord,
   params: { token: string; ranges: AnimationRange[]; now: Date },
 ): SceneRecord | null {
-  if (!holdsLease(scene, params.token) || scene.split) return null;
+  // Fewer than two ranges is no split: the scene would wait for a join that has nothing to join.
+  if (!holdsLease(scene, params.token) || scene.split || params.ranges.length < 2) return null;
   const { lease: _handedOver, ...rest } = scene;
   const last = params.ranges.length - 1;
   // The last part renders to the end, whatever the plan counted: nothing after it can be lost.

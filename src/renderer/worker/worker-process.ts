@@ -6,6 +6,7 @@ import {
   type WorkerJob,
   type WorkerMessage,
 } from '../../contracts/worker-messages';
+import type { PlanVerdict } from '../../domain/ports/scene-renderer';
 import { CappedLog } from './capped-log';
 import { LineSplitter } from './line-splitter';
 
@@ -120,7 +121,7 @@ export class WorkerProcess {
     timeoutSeconds: number;
     signal?: AbortSignal;
     onMessage?: (message: WorkerMessage) => void;
-    onPlan?: (plan: PlanMessage) => Promise<boolean>;
+    onPlan?: (plan: PlanMessage) => Promise<PlanVerdict>;
   }): Promise<WorkerOutcome> {
     try {
       await this.ready;
@@ -170,15 +171,15 @@ export class WorkerProcess {
     }
   }
 
-  /** Tells a gated worker to render, or stops it, as `decide` says; a failing decision stops it too. */
-  private async openGate(plan: PlanMessage, decide: ((plan: PlanMessage) => Promise<boolean>) | undefined, stop: () => void): Promise<void> {
-    let render = false;
+  /** Tells a gated worker what to render, or stops it, as `decide` says; a failing decision stops it too. */
+  private async openGate(plan: PlanMessage, decide: ((plan: PlanMessage) => Promise<PlanVerdict>) | undefined, stop: () => void): Promise<void> {
+    let verdict: PlanVerdict;
     try {
-      render = decide ? await decide(plan) : true;
+      verdict = decide ? await decide(plan) : { render: true };
     } catch {
-      render = false;
+      verdict = { render: false };
     }
-    if (render) this.child.stdin?.end(`${JSON.stringify({ render: true })}\n`);
+    if (verdict.render) this.child.stdin?.end(`${JSON.stringify(verdict)}\n`);
     else stop();
   }
 

@@ -9,6 +9,7 @@ import {
   heartbeatTransition,
   releaseTransition,
 } from '../../../src/domain/scene-transitions';
+import { declineSplitTransition, fallBackTransition, startSplitTransition } from '../../../src/domain/split/split-transitions';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -75,6 +76,32 @@ describe('claimTransition', () => {
 
   it.each(['succeeded', 'failed', 'cancelled'] as const)('refuses to claim a %s scene', (status) => {
     expect(claimTransition(terminalScene(status), { token: 't', leaseMs: LEASE_MS, now: T0 })).toEqual({ refused: 'terminal' });
+  });
+
+  describe('of a scene rendered in parts', () => {
+    const ranges = [
+      { from: 0, upto: 1, seconds: 5 },
+      { from: 2, upto: 3, seconds: 5 },
+    ];
+    const inParts = () => startSplitTransition(renderingScene(), { token: 'held', ranges, now: at(1000) })!;
+
+    it('refuses a claim while the parts are being rendered, though no lease is held', () => {
+      // Long after the whole render's lease would have ended: only the part and stitch tasks may work on it.
+      expect(claimTransition(inParts(), { token: 't2', leaseMs: LEASE_MS, now: at(10 * LEASE_MS) })).toEqual({ refused: 'split' });
+    });
+
+    it('claims a scene whose parts fell back to a whole render, as another attempt', () => {
+      const fallenBack = fallBackTransition(inParts(), { reason: 'parts disagree', now: at(2000) })!;
+      const decision = claimTransition(fallenBack, { token: 't2', leaseMs: LEASE_MS, now: at(3000) });
+      if (!('scene' in decision)) throw new Error(`refused: ${decision.refused}`);
+      expect(decision.scene).toMatchObject({ status: 'rendering', attempts: 2, lease: { token: 't2' }, split: { fallback: 'parts disagree' } });
+    });
+
+    it('takes over the expired lease of a scene whose split was declined', () => {
+      const declined = declineSplitTransition(renderingScene(), { token: 'held', reason: 'a dt updater', now: at(500) })!;
+      expect(claimTransition(declined, { token: 't2', leaseMs: LEASE_MS, now: at(LEASE_MS - 1) })).toEqual({ refused: 'leased' });
+      expect('scene' in claimTransition(declined, { token: 't2', leaseMs: LEASE_MS, now: at(LEASE_MS) })).toBe(true);
+    });
   });
 });
 

@@ -1,0 +1,46 @@
+import type { JobRecord, SceneRecord } from '../job';
+import type { JobStore } from '../ports/job-store';
+import type { Clock } from '../ports/clock';
+import type { PlanVerdict } from '../ports/scene-renderer';
+import type { TaskQueue } from '../ports/task-queue';
+import { planSplit, type ScenePlan, type SplitDecision, type SplitPolicy } from './plan-split';
+import { enqueueNextSplitTasks } from './split-tasks';
+import { declineSplitTransition, startSplitTransition } from './split-transitions';
+
+/**
+ * Decides, in a whole-render delivery that holds the scene's lease, what its worker renders once the plan is in.
+ * A short scene renders whole. A long one is handed over to parts: the scene records the ranges (and loses its
+ * lease, so no whole render can claim it), the other parts are queued, and this worker, which has Manim and the
+ * scene loaded already, renders the first part itself. A long scene that cannot be split safely renders whole and
+ * records why.
+ */
+export class PlanGate {
+  decision: SplitDecision | undefined;
+  /** The scene as handed over to parts; set once this delivery renders the first part rather than the scene. */
+  handedOver: SceneRecord | undefined;
+
+  constructor(
+    private readonly deps: { jobStore: JobStore; clock: Clock; policy: SplitPolicy; taskQueue: TaskQueue },
+    private readonly params: { job: JobRecord; scene: string; leaseToken: string; onHandOver: () => void },
+  ) {}
+
+  async decide(plan: ScenePlan): Promise<PlanVerdict> {
+    const { jobStore, clock } = this.deps;
+    const { job, scene, leaseToken: token } = this.params;
+    const decision = planSplit(plan, this.deps.policy);
+    this.decision = decision;
+    if (decision.kind === 'whole') return { render: true };
+    if (decision.kind === 'declined') {
+      const reason = decision.reason;
+      await jobStore.updateScene({ jobId: job.id, scene, now: clock.now(), change: (s) => declineSplitTransition(s, { token, reason, now: clock.now() }) });
+      return { render: true };
+    }
+    const ranges = decision.ranges;
+    const next = await jobStore.updateScene({ jobId: job.id, scene, now: clock.now(), change: (s) => startSplitTransition(s, { token, ranges, now: clock.now() }) });
+    if (!next) return { render: false }; // the lease was lost meanwhile (cancelled, or taken over)
+    this.handedOver = next;
+    this.params.onHandOver();
+    await enqueueNextSplitTasks(this.deps.taskQueue, job, next, { parts: { except: 0 } });
+    return { render: true, range: { from: 0, upto: next.split!.parts[0]!.upto } };
+  }
+}
