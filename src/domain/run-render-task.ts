@@ -138,12 +138,17 @@ export async function runRenderTask(
     const outcomeLog = log.child({ attempt: claim.attempt, renderSeconds: round(attempt.renderSeconds), animations: attempt.animations });
 
     if (gate?.handedOver) {
-      // This delivery rendered the scene's first part: it is recorded like any part. Interrupted, the part is left
-      // to the redelivery, which finds the scene split and queues the part's own task.
-      const stopped = !attempt.ok && attempt.failure.reason === 'stopped';
-      if (params.signal.aborted || stopped) throw new RetryableTaskError('the delivery was interrupted after the hand-over');
+      // This delivery rendered the scene's first part: it is recorded like any part. Interrupted, it leaves the part
+      // to the part's own task.
       outcomeLog.info('render outcome', { outcome: 'split', parts: gate.handedOver.split!.parts.length });
+      const stopped = !attempt.ok && attempt.failure.reason === 'stopped';
+      if (params.signal.aborted || stopped) return await resumeSplit(deps, jobId, scene);
       await recordPartAttempt(deps, { job, scene, index: 0, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog.child({ part: 0 }) });
+      return;
+    }
+    if (gate?.decision?.kind === 'split' && !attempt.ok && attempt.failure.reason === 'stopped') {
+      // The hand-over was refused: the lease went (the scene was cancelled, or taken over) while it was planned.
+      outcomeLog.info('render outcome', { outcome: 'discarded' });
       return;
     }
     if (params.signal.aborted) {
@@ -209,6 +214,13 @@ export async function runRenderTask(
     // Our side broke (storage, job store): hand the scene back so the redelivery can claim it at once, or, on the
     // queue's last attempt, fail it rather than leave it waiting for a delivery that will never come.
     log.error('render task failed on our side', { error: (error as Error).message });
+    if (gate?.handedOver) {
+      // The scene is in parts now: whatever this delivery did not record, the parts' own tasks render.
+      await resumeSplit(deps, jobId, scene).catch((queueError: Error) => {
+        throw new RetryableTaskError(queueError.message);
+      });
+      return;
+    }
     if (params.retryCount + 1 >= params.maxAttempts) {
       const failure: RenderError = { code: 'internal_error', message: `the render failed on our side ${params.maxAttempts} times` };
       await deps.jobStore.failScene({ jobId, scene, error: failure, now: deps.clock.now() }).catch(() => undefined);

@@ -116,6 +116,35 @@ describe('gcp mode on the emulators', () => {
     expect(view).toMatchObject({ status: 'succeeded', counts: { succeeded: 2 } });
   });
 
+  it('renders a long scene as parts through Cloud Tasks, joined in one output, the parts removed', async () => {
+    // 36 s of video in 8 animations: above the 30 s at which a scene is split, into 4 parts of at least 8 s.
+    const code = [
+      'from manim import *',
+      '',
+      'class LongWaits(Scene):',
+      '    def construct(self):',
+      '        dot = Dot(color=YELLOW)',
+      '        for _ in range(4):',
+      '            self.play(dot.animate.shift(RIGHT), run_time=1)',
+      '            self.wait(8)',
+      '',
+    ].join('\n');
+    const res = await api('/v1/renders', { method: 'POST', body: JSON.stringify({ code, quality: 'low' }) });
+    expect(res.status).toBe(202);
+    const job = await waitFor(((await res.json()) as JobView).id, terminal);
+    expect(job.status).toBe('succeeded');
+    const scene = job.scenes[0]!;
+    expect(scene.split).toEqual({ parts: 4 });
+    const signed = (await api(scene.output!.url)).headers.get('location')!;
+    const file = path.join(dataDir, 'LongWaits.mp4');
+    fs.writeFileSync(file, Buffer.from(await (await fetch(signed)).arrayBuffer()));
+    const probe = await ffprobe(file);
+    expect(probe).toMatchObject({ codec: 'h264', width: 854, height: 480 });
+    expect(probe.durationSeconds).toBeCloseTo(36, 0);
+    const files = await bucketFiles(`jobs/${job.id}/`);
+    expect(files).toEqual([expect.stringMatching(new RegExp(`^jobs/${job.id}/LongWaits/joined-[0-9a-f-]+/LongWaits\\.mp4$`)), `jobs/${job.id}/LongWaits/render.log`]);
+  });
+
   it('refuses task deliveries that do not carry the invoker\'s token', async () => {
     const body = JSON.stringify({ type: 'render-scene', version: 1, jobId: 'x', scene: 'Y' });
     const headers = { 'content-type': 'application/json' };

@@ -120,12 +120,15 @@ async function joinedLog(blobStore: BlobStore, parts: ScenePart[]): Promise<stri
 }
 
 async function readText(blobStore: BlobStore, key: string): Promise<string> {
+  // Read without a range: a range of an empty object is unsatisfiable (416) in Cloud Storage.
+  const stream = await blobStore.read({ key });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of await blobStore.read({ key, end: PART_LOG_BYTES - 1 })) {
+  for await (const chunk of stream) {
     chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
     if (size >= PART_LOG_BYTES) break;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  stream.destroy();
+  return Buffer.concat(chunks).subarray(0, PART_LOG_BYTES).toString('utf8');
 }
