@@ -15,7 +15,7 @@ A part of a split render (`range`) skips the plan and renders only the animation
 `upto` null: to the end). It describes the scene's state where its range starts and where it ends (`boundary`
 messages, scene_state.py), so the service can check that adjacent parts agree before joining them.
 
-A `stitch` job joins the parts' movies (stitch.py); it runs no scene code.
+The parts' movies are joined by stitch.py, a worker of its own.
 
 Messages (see protocol.py): ready, plan, progress, boundary, result, error. A job that fails because of the scene
 ends with an `error` message and exit status 0; any other exit means the worker itself broke.
@@ -37,7 +37,6 @@ from .probe import describe_output
 from .protocol import PROTOCOL_FD, emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
 from .scene_state import advance_clock_as_rendered, fingerprint, has_time_based_updaters
-from .stitch import stitch
 
 QUALITY_FLAGS = {
     "low": "low_quality",
@@ -237,12 +236,6 @@ def _emit_result(produced: Path, job: dict[str, Any]) -> None:
     emit("result", file=relative, **({"media": media} if media else {}))
 
 
-def _stitch(job: dict[str, Any]) -> None:
-    output = Path(job["outputDir"]) / f"{job['scene']}.{job['format']}"
-    stitch([Path(part) for part in job["parts"]], output)
-    _emit_result(output, job)
-
-
 def _await_verdict() -> dict[str, Any]:
     """The service's answer to the plan: `{"render": true}`, perhaps with the `range` to render; else stop."""
     line = sys.stdin.readline()
@@ -251,8 +244,6 @@ def _await_verdict() -> dict[str, Any]:
 
 
 def _run(job: dict[str, Any]) -> None:
-    if job.get("mode") == "stitch":
-        return _stitch(job)
     register_source(job["code"])
     total = None
     if job.get("plan", True) and job["format"] != "png":

@@ -1,13 +1,23 @@
 """Joins the parts of a split render into one movie, packets copied, the way Manim joins its own partial movies.
 
-Runs inside the sandbox: the parts were written by scene code, so parsing them is kept where a crafted file can
-only hurt this one job.
+Run as `python -m manim_worker.stitch`, in the sandbox like a render: the parts were written by scene code, so
+parsing them is kept where a crafted file can only hurt this one job. It speaks the render worker's protocol
+(ready, then one job line: a stitch job; then result or error) but never imports Manim, so it is ready at once.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import platform
+import sys
+import time
 from io import BytesIO
 from pathlib import Path
+
+from .limits import apply_job_limits
+from .probe import describe_output
+from .protocol import PROTOCOL_FD, emit
 
 
 def stitch(parts: list[Path], output: Path) -> None:
@@ -27,3 +37,31 @@ def stitch(parts: list[Path], output: Path) -> None:
                 packet.dts = None
                 packet.stream = stream
                 container.mux(packet)
+
+
+def main() -> None:
+    started = time.monotonic()
+    os.closerange(PROTOCOL_FD + 1, 1 << 16)  # as the render worker does: nothing inherited stays open
+    import av  # noqa: F401  (loaded while the worker waits for its job)
+
+    # No Manim version here: reading it costs more than the rest of the start-up, and nothing of Manim runs.
+    emit("ready", python=platform.python_version(), startupSeconds=round(time.monotonic() - started, 3))
+    job = json.loads(sys.stdin.readline())
+    apply_job_limits(job["quality"])
+    _run(job)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def _run(job: dict) -> None:
+    try:
+        output = Path(job["outputDir"]) / f"{job['scene']}.{job['format']}"
+        stitch([Path(part) for part in job["parts"]], output)
+        media = describe_output(output, job["format"])
+        emit("result", file=os.path.relpath(output, job["outputDir"]), **({"media": media} if media else {}))
+    except Exception as exc:  # a part that is not a movie of the expected kind
+        emit("error", kind="no_output", message=f"the parts could not be joined: {type(exc).__name__}: {exc}"[:2000])
+
+
+if __name__ == "__main__":
+    main()

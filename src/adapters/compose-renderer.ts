@@ -35,9 +35,11 @@ export function composeRenderer(
   const sandbox = createRenderSandbox({ config, pythonPath: PYTHON_PATH, workRoot, logger });
   const pool = new WarmWorkerPool({
     workRoot,
-    makeLaunch: (workDir) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir })),
+    makeLaunch: (workDir, kind) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, kind })),
     // One spare per render that can run at once: RENDER_CONCURRENCY in local mode, one per Cloud Run instance.
     spares: config.WARM_WORKER ? (config.MODE === 'local' ? config.RENDER_CONCURRENCY : 1) : 0,
+    // Where a scene can be split (in local mode, only with parts able to run at once).
+    stitchSpare: config.WARM_WORKER && config.SPLIT_MAX_PARTS > 1 && (config.MODE !== 'local' || config.RENDER_CONCURRENCY > 1),
     logCapBytes: config.MAX_LOG_BYTES,
     startupTimeoutMs: 60_000,
     logger,

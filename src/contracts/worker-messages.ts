@@ -42,7 +42,8 @@ const fingerprintSchema = z.record(z.string().max(64), z.string().max(256)).refi
 export const workerMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('ready'),
-    manim: z.string().max(64),
+    /** The render worker's Manim version (a stitch worker has none). */
+    manim: z.string().max(64).optional(),
     python: z.string().max(64),
     startupSeconds: z.number(),
   }),

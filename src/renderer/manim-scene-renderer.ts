@@ -66,6 +66,7 @@ export class ManimSceneRenderer implements SceneRenderer {
 
   async stitch(request: StitchParams): Promise<RenderAttempt> {
     return this.runJob({
+      worker: 'stitch',
       format: request.format,
       timeoutSeconds: request.timeoutSeconds,
       signal: request.signal,
@@ -101,8 +102,9 @@ export class ManimSceneRenderer implements SceneRenderer {
     onMessage?: (message: WorkerMessage) => void;
     onPlan?: (plan: Extract<WorkerMessage, { type: 'plan' }>) => Promise<PlanVerdict>;
     describe: () => { animations?: number; boundaries: Boundaries };
+    worker?: 'render' | 'stitch';
   }): Promise<RenderAttempt> {
-    const leased = this.params.pool.take();
+    const leased = params.worker === 'stitch' ? this.params.pool.takeStitcher() : this.params.pool.take();
     const outputDir = path.join(leased.workDir, MEDIA_SUBDIR);
     const started = process.hrtime.bigint();
     let outcome: WorkerOutcome;

@@ -11,7 +11,7 @@ import { RetryableTaskError } from '../retryable-task-error';
 import type { RunRenderTaskDeps } from '../run-render-task';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { fallBackTransition, recordPartTransition } from './split-transitions';
-import { watchScene } from './watch-scene';
+import { abortWhenUnwanted } from './watch-scene';
 
 /**
  * Renders one animation range of a split scene and records it; the last part to be recorded queues the join.
@@ -38,16 +38,13 @@ export async function runPartTask(
     return;
   }
 
-  const stop = new AbortController();
-  const onDeliveryAbort = () => stop.abort(params.signal.reason);
-  params.signal.addEventListener('abort', onDeliveryAbort, { once: true });
-  const unwatch = watchScene({
+  const work = abortWhenUnwanted({
     jobStore: deps.jobStore,
     jobId,
     scene: sceneName,
     intervalMs: deps.heartbeatMs,
+    delivery: params.signal,
     wanted: (s) => !isTerminal(s.status) && isSplitActive(s) && !s.split!.parts[index]?.rendered,
-    stop: (reason) => stop.abort(new Error(reason)),
   });
   const record = (change: (s: SceneRecord) => SceneRecord | null) =>
     deps.jobStore.updateScene({ jobId, scene: sceneName, now: deps.clock.now(), change });
@@ -61,11 +58,11 @@ export async function runPartTask(
       format: job.format,
       timeoutSeconds: job.timeoutSeconds,
       seed: deps.seed,
-      signal: stop.signal,
+      signal: work.signal,
       onProgress: () => undefined,
       range: { from: part.from, upto: part.upto },
     });
-    unwatch();
+    work.end();
     const outcomeLog = log.child({ renderSeconds: Math.round(attempt.renderSeconds * 1000) / 1000 });
     if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
 
@@ -82,8 +79,7 @@ export async function runPartTask(
     }
     throw new RetryableTaskError((error as Error).message);
   } finally {
-    unwatch();
-    params.signal.removeEventListener('abort', onDeliveryAbort);
+    work.end();
     await attempt?.dispose();
   }
 }

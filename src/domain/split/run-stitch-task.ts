@@ -10,7 +10,7 @@ import type { RunRenderTaskDeps } from '../run-render-task';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { allPartsRendered, fallBackTransition, finishStitchTransition } from './split-transitions';
 import { boundaryMismatch } from './verify-boundaries';
-import { watchScene } from './watch-scene';
+import { abortWhenUnwanted } from './watch-scene';
 
 /** How much of each part's log goes into the scene's log. */
 const PART_LOG_BYTES = 256 * 1024;
@@ -48,16 +48,13 @@ export async function runStitchTask(
     return;
   }
 
-  const stop = new AbortController();
-  const onDeliveryAbort = () => stop.abort(params.signal.reason);
-  params.signal.addEventListener('abort', onDeliveryAbort, { once: true });
-  const unwatch = watchScene({
+  const work = abortWhenUnwanted({
     jobStore: deps.jobStore,
     jobId,
     scene: sceneName,
     intervalMs: deps.heartbeatMs,
+    delivery: params.signal,
     wanted: (s) => !isTerminal(s.status) && isSplitActive(s),
-    stop: (reason) => stop.abort(new Error(reason)),
   });
   let attempt: RenderAttempt | undefined;
   try {
@@ -67,9 +64,9 @@ export async function runStitchTask(
       format: job.format,
       parts: parts.map((p) => () => deps.blobStore.read({ key: p.rendered!.blobKey })),
       timeoutSeconds: job.timeoutSeconds,
-      signal: stop.signal,
+      signal: work.signal,
     });
-    unwatch();
+    work.end();
     if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
     if (!attempt.ok) {
       if (attempt.failure.reason === 'cancelled') return;
@@ -103,8 +100,7 @@ export async function runStitchTask(
     log.error('stitch task failed on our side', { error: (error as Error).message });
     throw new RetryableTaskError((error as Error).message);
   } finally {
-    unwatch();
-    params.signal.removeEventListener('abort', onDeliveryAbort);
+    work.end();
     await attempt?.dispose();
   }
 }

@@ -1,7 +1,7 @@
 import { TASK_PAYLOAD_VERSION } from '../../contracts/task-payload';
 import { dispatchDeadlineSeconds } from '../create-render-job';
 import type { JobRecord, SceneRecord } from '../job';
-import type { TaskQueue } from '../ports/task-queue';
+import type { TaskQueue, TaskSpec } from '../ports/task-queue';
 import { partTaskName, stitchTaskName, wholeRenderTaskName } from '../task-names';
 import { allPartsRendered } from './split-transitions';
 
@@ -18,47 +18,23 @@ export async function enqueueNextSplitTasks(
   /** Queue the parts not yet rendered, but `except` (the one the caller renders itself). */
   options: { parts?: { except?: number } } = {},
 ): Promise<void> {
-  const deadline = dispatchDeadlineSeconds(job.timeoutSeconds);
   const split = scene.split;
   if (!split) return;
+  const task = (name: string, payload: TaskSpec['payload']): TaskSpec => ({ name, payload, dispatchDeadlineSeconds: dispatchDeadlineSeconds(job.timeoutSeconds) });
+  const ids = { version: TASK_PAYLOAD_VERSION, jobId: job.id, scene: scene.name };
+  let tasks: TaskSpec[];
   if (split.fallback !== undefined) {
     if (scene.status !== 'queued') return; // rendering whole already, or over
-    await taskQueue.enqueue({
-      tasks: [
-        {
-          name: wholeRenderTaskName(job.id, scene.name),
-          payload: { type: 'render-scene', version: TASK_PAYLOAD_VERSION, jobId: job.id, scene: scene.name },
-          dispatchDeadlineSeconds: deadline,
-        },
-      ],
-    });
+    tasks = [task(wholeRenderTaskName(job.id, scene.name), { type: 'render-scene', ...ids })];
+  } else if (allPartsRendered(scene)) {
+    tasks = [task(stitchTaskName(job.id, scene.name), { type: 'stitch-scene', ...ids })];
+  } else if (options.parts) {
+    const except = options.parts.except;
+    tasks = split.parts.flatMap((part, index) =>
+      part.rendered || index === except ? [] : [task(partTaskName(job.id, scene.name, index), { type: 'render-part', ...ids, part: index })],
+    );
+  } else {
     return;
   }
-  if (allPartsRendered(scene)) {
-    await taskQueue.enqueue({
-      tasks: [
-        {
-          name: stitchTaskName(job.id, scene.name),
-          payload: { type: 'stitch-scene', version: TASK_PAYLOAD_VERSION, jobId: job.id, scene: scene.name },
-          dispatchDeadlineSeconds: deadline,
-        },
-      ],
-    });
-    return;
-  }
-  if (!options.parts) return;
-  const except = options.parts.except;
-  await taskQueue.enqueue({
-    tasks: split.parts.flatMap((part, index) =>
-      part.rendered || index === except
-        ? []
-        : [
-            {
-              name: partTaskName(job.id, scene.name, index),
-              payload: { type: 'render-part' as const, version: TASK_PAYLOAD_VERSION, jobId: job.id, scene: scene.name, part: index },
-              dispatchDeadlineSeconds: deadline,
-            },
-          ],
-    ),
-  });
+  await taskQueue.enqueue({ tasks });
 }

@@ -29,3 +29,28 @@ export function watchScene(params: {
   }, params.intervalMs);
   return () => clearInterval(timer);
 }
+
+/**
+ * The signal lease-less work on a scene runs under: aborted with its delivery (shutdown, dispatch deadline), or
+ * once the scene no longer wants the work. `end` stops watching; call it once the work is over.
+ */
+export function abortWhenUnwanted(params: {
+  jobStore: JobStore;
+  jobId: string;
+  scene: string;
+  intervalMs: number;
+  delivery: AbortSignal;
+  wanted: (scene: SceneRecord) => boolean;
+}): { signal: AbortSignal; end(): void } {
+  const stop = new AbortController();
+  const onDeliveryAbort = () => stop.abort(params.delivery.reason);
+  params.delivery.addEventListener('abort', onDeliveryAbort, { once: true });
+  const unwatch = watchScene({ ...params, stop: (reason) => stop.abort(new Error(reason)) });
+  return {
+    signal: stop.signal,
+    end: () => {
+      unwatch();
+      params.delivery.removeEventListener('abort', onDeliveryAbort);
+    },
+  };
+}

@@ -1,14 +1,19 @@
 import type { WorkerLaunch } from './worker-process';
 
+/** A render worker imports Manim ahead of its job; a stitch worker only joins movies and starts in a fraction of that. */
+export type WorkerKind = 'render' | 'stitch';
+
+const WORKER_MODULES: Record<WorkerKind, string> = { render: 'manim_worker.render', stitch: 'manim_worker.stitch' };
+
 /**
  * The plain launch of a Python worker: Python with an environment built from nothing, so no secret or setting
  * of the service reaches scene code. HOME and the caches point into the worker's own directory.
  */
-export function pythonLaunch(params: { python: string; pythonPath: string; workDir: string }): WorkerLaunch {
+export function pythonLaunch(params: { python: string; pythonPath: string; workDir: string; kind?: WorkerKind }): WorkerLaunch {
   const { workDir } = params;
   return {
     command: params.python,
-    args: ['-m', 'manim_worker.render'],
+    args: ['-m', WORKER_MODULES[params.kind ?? 'render']],
     cwd: workDir,
     env: {
       PATH: '/usr/local/bin:/usr/bin:/bin',

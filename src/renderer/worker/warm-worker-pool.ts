@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../logging/logger';
+import type { WorkerKind } from './python-launch';
 import { WorkerProcess, type WorkerLaunch } from './worker-process';
 
 /** A worker handed to one job, with the directory it may write. `release` kills it and removes the directory. */
@@ -18,15 +19,19 @@ export interface LeasedWorker {
  */
 export class WarmWorkerPool {
   private readonly spares: LeasedWorker[] = [];
+  /** A stitch worker kept started too (a sandbox launch is most of a join's time); light, so it starts any time. */
+  private stitchSpare: LeasedWorker | undefined;
   private busy = 0;
   private closed = false;
 
   constructor(
     private readonly params: {
       workRoot: string;
-      makeLaunch: (workDir: string) => WorkerLaunch;
+      makeLaunch: (workDir: string, kind: WorkerKind) => WorkerLaunch;
       /** Workers kept started ahead: the jobs that can run at once (0: start each worker with its job). */
       spares: number;
+      /** Keep a stitch worker started too (where scenes are split). */
+      stitchSpare?: boolean;
       /** Cores of the machine: a spare starts only while a core is not rendering (default: all of this one's). */
       cores?: number;
       logCapBytes: number;
@@ -45,13 +50,30 @@ export class WarmWorkerPool {
   warmUp(): void {
     const cores = this.params.cores ?? os.availableParallelism();
     while (!this.closed && this.spares.length < this.params.spares && this.busy < cores) this.spares.push(this.startWorker());
+    if (!this.closed && this.params.stitchSpare && !this.stitchSpare) this.stitchSpare = this.startWorker('stitch');
   }
 
-  /** The spare started longest ago (the likeliest to be ready), or a new worker; a replacement starts if it can. */
+  /**
+   * A render worker: the spare started longest ago (the likeliest to be ready), or a new one. The replacement starts
+   * now if this was the last spare, else when a worker is released: a spare starting now would take CPU from the
+   * renders running while there is still one ready.
+   */
   take(): LeasedWorker {
-    const taken = this.spares.shift() ?? this.startWorker();
+    const taken = this.spares.shift() ?? this.startWorker('render');
     this.busy++;
-    this.warmUp();
+    if (this.spares.length === 0) this.warmUp();
+    return this.lease(taken);
+  }
+
+  /** A worker for a stitch job: the stitch spare, or one started now (ready in a fraction of a render worker's time). */
+  takeStitcher(): LeasedWorker {
+    const taken = this.stitchSpare ?? this.startWorker('stitch');
+    this.stitchSpare = undefined;
+    this.busy++;
+    return this.lease(taken);
+  }
+
+  private lease(taken: LeasedWorker): LeasedWorker {
     let released = false;
     return {
       ...taken,
@@ -67,14 +89,15 @@ export class WarmWorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const spares = this.spares.splice(0);
+    const spares = [...this.spares.splice(0), ...(this.stitchSpare ? [this.stitchSpare] : [])];
+    this.stitchSpare = undefined;
     await Promise.all(spares.map((spare) => spare.release()));
   }
 
-  private startWorker(): LeasedWorker {
+  private startWorker(kind: WorkerKind = 'render'): LeasedWorker {
     const workDir = path.join(this.params.workRoot, `w-${randomUUID()}`);
     fs.mkdirSync(workDir, { mode: 0o700 });
-    const worker = new WorkerProcess(this.params.makeLaunch(workDir), {
+    const worker = new WorkerProcess(this.params.makeLaunch(workDir, kind), {
       logCapBytes: this.params.logCapBytes,
       startupTimeoutMs: this.params.startupTimeoutMs,
     });
