@@ -30,6 +30,8 @@ export const CASES = [
   { file: 'text_transform.py', scene: 'TitleSwap' },
   { file: 'tex_equation.py', scene: 'EulerSteps' },
   { file: 'long_timeline.py', scene: 'LongTimeline' },
+  // Numbers: one TeX glyph per character, which the service compiles once at start (GLYPH_CACHE).
+  { file: 'counter.py', scene: 'Counter' },
 ];
 
 let submits = 0;

@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -243,7 +244,19 @@ def _await_verdict() -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {}
 
 
+def _copy_glyphs(job: dict[str, Any]) -> None:
+    """Starts the render's TeX directory with the glyphs the service compiled ahead (warm_glyphs.py)."""
+    source = job.get("glyphDir")
+    if not source:
+        return
+    target = Path(job["outputDir"]) / "Tex"  # Manim's tex_dir under the media dir
+    target.mkdir(parents=True, exist_ok=True)
+    for glyph in Path(source).glob("*.svg"):
+        shutil.copyfile(glyph, target / glyph.name)
+
+
 def _run(job: dict[str, Any]) -> None:
+    _copy_glyphs(job)
     register_source(job["code"])
     total = None
     if job.get("plan", True) and job["format"] != "png":

@@ -6,6 +6,7 @@ import type { BlobStore } from '../domain/ports/blob-store';
 import type { JobStore } from '../domain/ports/job-store';
 import type { RunRenderTaskDeps } from '../domain/run-render-task';
 import type { Logger } from '../logging/logger';
+import { GlyphCache } from '../renderer/glyph-cache';
 import { ManimSceneRenderer } from '../renderer/manim-scene-renderer';
 import { createRenderSandbox } from '../renderer/sandbox/create-render-sandbox';
 import { pythonLaunch } from '../renderer/worker/python-launch';
@@ -32,7 +33,9 @@ export function composeRenderer(
   // Render directories left by a process that died are of no use to anyone.
   fs.rmSync(workRoot, { recursive: true, force: true });
   // Probed once, here: which sandbox layers this host supports; without the required ones nothing renders.
-  const sandbox = createRenderSandbox({ config, pythonPath: PYTHON_PATH, workRoot, logger });
+  const glyphDir = path.join(config.DATA_DIR, 'glyphs');
+  if (config.GLYPH_CACHE) GlyphCache.prepare(glyphDir);
+  const sandbox = createRenderSandbox({ config, pythonPath: PYTHON_PATH, workRoot, logger, sharedReadOnly: config.GLYPH_CACHE ? [glyphDir] : [] });
   const pool = new WarmWorkerPool({
     workRoot,
     makeLaunch: (workDir, kind) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, kind })),
@@ -44,7 +47,8 @@ export function composeRenderer(
     startupTimeoutMs: 60_000,
     logger,
   });
-  const renderer = new ManimSceneRenderer({ pool, maxOutputBytes: config.MAX_OUTPUT_BYTES });
+  const glyphs = config.GLYPH_CACHE ? new GlyphCache({ dir: glyphDir, pool, logger }) : undefined;
+  const renderer = new ManimSceneRenderer({ pool, maxOutputBytes: config.MAX_OUTPUT_BYTES, glyphDir: () => glyphs?.readyDir });
   return {
     renderDeps: {
       ...stores,
@@ -60,7 +64,9 @@ export function composeRenderer(
       return { python: { ok: python, ...(python ? {} : { detail: `${config.PYTHON} is missing: run npm run setup` }) }, ...sandbox.checks() };
     },
     start() {
-      if (sandbox.ready) pool.warmUp();
+      if (!sandbox.ready) return;
+      pool.warmUp();
+      void glyphs?.build();
     },
     stop: () => pool.close(),
   };

@@ -46,6 +46,8 @@ const configSchema = z
      * then joined. In local mode the parts are also capped by RENDER_CONCURRENCY. SPLIT_MAX_PARTS=1 turns it off.
      */
     SPLIT_MAX_PARTS: int(1, 64).default(8),
+    /** Compile the TeX glyphs of numbers once at start and share them read-only with every render (glyph-cache.ts). */
+    GLYPH_CACHE: booleanSetting.default(true),
     SPLIT_MIN_SCENE_SECONDS: z.coerce.number().min(0).default(30),
     SPLIT_MIN_PART_SECONDS: z.coerce.number().min(0).default(8),
 

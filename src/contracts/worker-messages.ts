@@ -19,6 +19,8 @@ export const workerRenderJobSchema = z.object({
   plan: z.boolean(),
   /** After the plan, wait for `{"render": true}` on stdin before rendering; anything else ends the job. */
   planGate: z.boolean().optional(),
+  /** Glyphs compiled ahead by the service (glyph-cache.ts), copied into the render's TeX directory first. */
+  glyphDir: z.string().optional(),
   /** Render only these animations (a part of a split render); `upto` null: to the end. */
   range: z.object({ from: z.number().int().nonnegative(), upto: z.number().int().nonnegative().nullable() }).optional(),
 });
@@ -33,7 +35,14 @@ export const workerStitchJobSchema = z.object({
   parts: z.array(z.string()).min(1),
 });
 
-export const workerJobSchema = z.discriminatedUnion('mode', [workerRenderJobSchema, workerStitchJobSchema]);
+/** Compile the shared TeX glyphs (python/manim_worker/warm_glyphs.py); the result is a manifest of SVG files. */
+export const workerGlyphsJobSchema = z.object({
+  mode: z.literal('glyphs'),
+  quality: qualitySchema,
+  outputDir: z.string(),
+});
+
+export const workerJobSchema = z.discriminatedUnion('mode', [workerRenderJobSchema, workerStitchJobSchema, workerGlyphsJobSchema]);
 export type WorkerJob = z.infer<typeof workerJobSchema>;
 export type WorkerRenderJob = z.infer<typeof workerRenderJobSchema>;
 

@@ -25,7 +25,14 @@ type Boundaries = RenderAttempt['boundaries'];
 
 /** Renders a scene (or joins its parts) on a worker from the pool, then checks and probes what it wrote. */
 export class ManimSceneRenderer implements SceneRenderer {
-  constructor(private readonly params: { pool: WarmWorkerPool; maxOutputBytes: number }) {}
+  constructor(
+    private readonly params: {
+      pool: WarmWorkerPool;
+      maxOutputBytes: number;
+      /** Glyphs compiled ahead, for the render to start with (glyph-cache.ts); none until they are ready. */
+      glyphDir?: () => string | undefined;
+    },
+  ) {}
 
   async render(request: RenderSceneParams): Promise<RenderAttempt> {
     let animations: number | undefined;
@@ -58,6 +65,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         // A part needs no plan: the plan that made it was run by the scene's first task.
         plan: !request.range,
         ...(onPlan && { planGate: true }),
+        ...(this.params.glyphDir?.() !== undefined && { glyphDir: this.params.glyphDir()! }),
         ...(request.range && { range: request.range }),
       }),
       describe: () => ({ animations, boundaries }),

@@ -36,6 +36,8 @@ export function createRenderSandbox(params: {
   pythonPath: string;
   workRoot: string;
   logger: Logger;
+  /** Directories of the service every sandbox sees read-only; each must exist. */
+  sharedReadOnly?: string[];
   /** The host probe; replaced only by unit tests of what follows from its report. */
   probe?: typeof probeSandbox;
 }): RenderSandbox {
@@ -68,7 +70,11 @@ export function createRenderSandbox(params: {
       supervisorPython: config.PYTHON,
       pythonPath: params.pythonPath,
       bwrap,
-      view: sandboxView({ pythonDirs: pythonInstallDirs(config.PYTHON), workerCodeDir: path.join(params.pythonPath, 'manim_worker') }),
+      view: sandboxView({
+        pythonDirs: pythonInstallDirs(config.PYTHON),
+        workerCodeDir: path.join(params.pythonPath, 'manim_worker'),
+        sharedDirs: params.sharedReadOnly ?? [],
+      }),
       settings,
       seccomp: true,
       pidsCgroup: true,

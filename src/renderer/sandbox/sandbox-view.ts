@@ -26,9 +26,10 @@ const MERGED_USR_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'
 
 /**
  * The sandbox's view for this host: the system paths rendering needs, the Python installation (a venv and the
- * interpreter it links to, when they live outside /usr) and the worker's own code, nothing of the app besides.
+ * interpreter it links to, when they live outside /usr), the worker's own code and what the service shares with
+ * every render read-only (the glyph cache), nothing of the app besides.
  */
-export function sandboxView(params: { pythonDirs: string[]; workerCodeDir: string }): SandboxView {
+export function sandboxView(params: { pythonDirs: string[]; workerCodeDir: string; sharedDirs?: string[] }): SandboxView {
   const readOnly = [...SYSTEM_READ_ONLY];
   const symlinks: SandboxView['symlinks'] = [];
   for (const link of MERGED_USR_LINKS) {
@@ -41,7 +42,8 @@ export function sandboxView(params: { pythonDirs: string[]; workerCodeDir: strin
     if (stat.isSymbolicLink()) symlinks.push({ target: fs.readlinkSync(link), link });
     else if (stat.isDirectory()) readOnly.push(link);
   }
-  for (const dir of [...params.pythonDirs, params.workerCodeDir]) {
+  // Shared directories (the glyph cache) are written by the service alone: read-only inside, like the code.
+  for (const dir of [...params.pythonDirs, params.workerCodeDir, ...(params.sharedDirs ?? [])]) {
     if (!readOnly.some((bound) => dir === bound || dir.startsWith(`${bound}/`))) readOnly.push(dir);
   }
   return { readOnly, readOnlyIfPresent: SYSTEM_IF_PRESENT, symlinks };

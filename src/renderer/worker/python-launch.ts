@@ -1,9 +1,16 @@
 import type { WorkerLaunch } from './worker-process';
 
-/** A render worker imports Manim ahead of its job; a stitch worker only joins movies and starts in a fraction of that. */
-export type WorkerKind = 'render' | 'stitch';
+/**
+ * A render worker imports Manim ahead of its job; a stitch worker only joins movies and starts in a fraction of
+ * that; a glyphs worker compiles the shared TeX glyphs once, at start (glyph-cache.ts).
+ */
+export type WorkerKind = 'render' | 'stitch' | 'glyphs';
 
-const WORKER_MODULES: Record<WorkerKind, string> = { render: 'manim_worker.render', stitch: 'manim_worker.stitch' };
+const WORKER_MODULES: Record<WorkerKind, string> = {
+  render: 'manim_worker.render',
+  stitch: 'manim_worker.stitch',
+  glyphs: 'manim_worker.warm_glyphs',
+};
 
 /**
  * The plain launch of a Python worker: Python with an environment built from nothing, so no secret or setting

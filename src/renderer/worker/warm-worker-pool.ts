@@ -73,6 +73,12 @@ export class WarmWorkerPool {
     return this.lease(taken);
   }
 
+  /** A worker of any kind, started now for one job of the service's own. */
+  startOneOff(kind: WorkerKind): LeasedWorker {
+    this.busy++;
+    return this.lease(this.startWorker(kind));
+  }
+
   private lease(taken: LeasedWorker): LeasedWorker {
     let released = false;
     return {

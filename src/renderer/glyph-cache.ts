@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../logging/logger';
+import { verifyOutput } from './verify-output';
+import type { WarmWorkerPool } from './worker/warm-worker-pool';
+
+/** What a manifest may name: Manim's TeX file names (a hash) with the SVG suffix, in the TeX directory. */
+const GLYPH_NAME = /^Tex\/[0-9a-f]{16,64}\.svg$/;
+const MAX_GLYPHS = 64;
+const MAX_GLYPH_BYTES = 256 * 1024;
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/**
+ * The TeX glyphs numbers are written with (digits, sign, point, separator), compiled once when the renderer starts
+ * and shared read-only with every render: a `DecimalNumber` then costs no `latex` + `dvisvgm` run per character.
+ *
+ * Safe to share because nothing a user sends goes into it: a worker of its own compiles a fixed set of characters
+ * with Manim's default template before any scene runs, the service copies the files it lists out of that worker's
+ * directory once the worker is dead (regular files only, named as Manim names them, sizes capped), and sandboxes
+ * see the directory read-only. A render copies the files into its own TeX directory; what it does there stays
+ * its own.
+ */
+export class GlyphCache {
+  private files = 0;
+
+  constructor(private readonly params: { dir: string; pool: WarmWorkerPool; logger: Logger }) {}
+
+  /**
+   * Empties (or makes) the directory: the glyphs are rebuilt at each start, as they follow the installed Manim and
+   * TeX. Call before the first sandbox is launched, which binds the directory.
+   */
+  static prepare(dir: string): void {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  }
+
+  /** The directory to hand a render, once it holds glyphs. */
+  get readyDir(): string | undefined {
+    return this.files > 0 ? this.params.dir : undefined;
+  }
+
+  /** Compiles the glyphs in a sandboxed worker and copies them in. Never throws: without glyphs, renders compile their own. */
+  async build(): Promise<number> {
+    const log = this.params.logger.child({ component: 'glyph-cache' });
+    const leased = this.params.pool.startOneOff('glyphs');
+    const outputDir = path.join(leased.workDir, 'media');
+    try {
+      const outcome = await leased.worker.run({ job: { mode: 'glyphs', quality: 'low', outputDir }, timeoutSeconds: 120 });
+      if (outcome.kind !== 'result') {
+        log.warn('glyph cache not built', { outcome: outcome.kind, ...(outcome.kind === 'error' && { message: outcome.error.message }) });
+        return 0;
+      }
+      // The worker is dead: nothing can change its directory while the files are checked and copied.
+      const manifest = await verifyOutput({ outputDir, reported: outcome.file, maxBytes: MAX_MANIFEST_BYTES });
+      if (!manifest.ok) throw new Error(manifest.message);
+      const names = JSON.parse(await fs.promises.readFile(manifest.filePath, 'utf8')) as unknown;
+      if (!Array.isArray(names) || names.length > MAX_GLYPHS) throw new Error('the manifest is not a list of glyphs');
+      for (const name of names) {
+        if (typeof name !== 'string' || !GLYPH_NAME.test(name)) throw new Error(`not a glyph file: ${String(name).slice(0, 80)}`);
+        const glyph = await verifyOutput({ outputDir, reported: name, maxBytes: MAX_GLYPH_BYTES });
+        if (!glyph.ok) throw new Error(`${name}: ${glyph.message}`);
+        await fs.promises.copyFile(glyph.filePath, path.join(this.params.dir, path.basename(name)));
+      }
+      this.files = names.length;
+      log.info('glyph cache built', { glyphs: names.length });
+      return names.length;
+    } catch (error) {
+      log.warn('glyph cache not built', { error: (error as Error).message });
+      return 0;
+    } finally {
+      await leased.release();
+    }
+  }
+}
