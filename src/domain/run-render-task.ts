@@ -4,21 +4,19 @@ import type { Logger } from '../logging/logger';
 import { logKey, outputKey, sceneFilesPrefix } from './blob-keys';
 import { classifyRenderFailure } from './classify-render-failure';
 import { followIdenticalRender } from './follow-identical-render';
-import { isSplitActive, isTerminal } from './job';
 import type { BlobStore } from './ports/blob-store';
 import type { Clock } from './ports/clock';
 import type { JobStore } from './ports/job-store';
 import type { ResultCache } from './ports/result-cache';
 import type { RenderAttempt, SceneRenderer } from './ports/scene-renderer';
 import type { TaskQueue } from './ports/task-queue';
-import { PlanGate } from './split/plan-gate';
-import { canSplitFormat, type SplitPolicy } from './split/plan-split';
+import { planGateFor } from './split/plan-gate';
+import type { SplitPolicy } from './split/plan-split';
 import { recordPartAttempt } from './split/run-part-task';
 import { RetryableTaskError } from './retryable-task-error';
 
 export { RetryableTaskError };
-import { enqueueNextSplitTasks } from './split/split-tasks';
-import { watchScene } from './split/watch-scene';
+import { resumeSplit } from './split/split-tasks';
 
 export interface RunRenderTaskDeps {
   jobStore: JobStore;
@@ -61,7 +59,7 @@ export async function runRenderTask(
     if (claim.reason === 'leased') throw new RetryableTaskError('the scene is being rendered by another delivery');
     log.info('render task skipped', { reason: claim.reason });
     // A redelivery after the scene went on in parts, perhaps before they were all queued: queue what is due.
-    if (claim.reason === 'split') await resumeSplit(deps, jobId, scene);
+    if (claim.reason === 'split') await resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene });
     // A redelivery after the outcome was recorded but before the notice went out: send it now.
     if (claim.reason === 'terminal') await deps.notify?.({ jobId });
     return;
@@ -71,9 +69,15 @@ export async function runRenderTask(
   const onDeliveryAbort = () => stop.abort(params.signal.reason);
   params.signal.addEventListener('abort', onDeliveryAbort, { once: true });
 
+  const gate = planGateFor(deps.split && { jobStore: deps.jobStore, clock: deps.clock, ...deps.split, watchMs: deps.heartbeatMs }, {
+    job,
+    scene,
+    leaseToken,
+    abort: (reason) => stop.abort(new Error(reason)),
+  });
+
   let progress = 0;
   let beating = false;
-  let unwatch = () => undefined as void;
   const heartbeat = setInterval(() => {
     if (beating || gate?.handedOver) return; // the scene's lease ended with the hand-over
     beating = true;
@@ -83,30 +87,6 @@ export async function runRenderTask(
       .catch((error: Error) => log.warn('heartbeat failed', { error: error.message }))
       .finally(() => (beating = false));
   }, deps.heartbeatMs);
-
-  // A scene is split at most once: after a fallback (or a decline) it is rendered whole.
-  const split = deps.split;
-  const splittable = split && canSplitFormat(job.format) && !job.scenes.find((s) => s.name === scene)?.split;
-  const gate = splittable
-    ? new PlanGate(
-        { jobStore: deps.jobStore, clock: deps.clock, policy: split.policy, taskQueue: split.taskQueue },
-        {
-          job,
-          scene,
-          leaseToken,
-          onHandOver: () => {
-            unwatch = watchScene({
-              jobStore: deps.jobStore,
-              jobId,
-              scene,
-              intervalMs: deps.heartbeatMs,
-              wanted: (s) => !isTerminal(s.status) && isSplitActive(s) && !s.split!.parts[0]?.rendered,
-              stop: (reason) => stop.abort(new Error(reason)),
-            });
-          },
-        },
-      )
-    : undefined;
 
   let attempt: RenderAttempt | undefined;
   try {
@@ -134,7 +114,7 @@ export async function runRenderTask(
       ...(gate && { onPlan: (plan) => gate.decide(plan) }),
     });
     clearInterval(heartbeat);
-    unwatch();
+    gate?.close();
     const outcomeLog = log.child({ attempt: claim.attempt, renderSeconds: round(attempt.renderSeconds), animations: attempt.animations });
 
     if (gate?.handedOver) {
@@ -142,7 +122,7 @@ export async function runRenderTask(
       // to the part's own task.
       outcomeLog.info('render outcome', { outcome: 'split', parts: gate.handedOver.split!.parts.length });
       const stopped = !attempt.ok && attempt.failure.reason === 'stopped';
-      if (params.signal.aborted || stopped) return await resumeSplit(deps, jobId, scene);
+      if (params.signal.aborted || stopped) return await resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene });
       await recordPartAttempt(deps, { job, scene, index: 0, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog.child({ part: 0 }) });
       return;
     }
@@ -216,7 +196,7 @@ export async function runRenderTask(
     log.error('render task failed on our side', { error: (error as Error).message });
     if (gate?.handedOver) {
       // The scene is in parts now: whatever this delivery did not record, the parts' own tasks render.
-      await resumeSplit(deps, jobId, scene).catch((queueError: Error) => {
+      await resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene }).catch((queueError: Error) => {
         throw new RetryableTaskError(queueError.message);
       });
       return;
@@ -231,17 +211,10 @@ export async function runRenderTask(
     throw new RetryableTaskError((error as Error).message);
   } finally {
     clearInterval(heartbeat);
-    unwatch();
+    gate?.close();
     params.signal.removeEventListener('abort', onDeliveryAbort);
     await attempt?.dispose();
   }
-}
-
-/** Queues whatever a split scene is waiting for (its parts, its join, or its whole render after a fallback). */
-async function resumeSplit(deps: RunRenderTaskDeps, jobId: string, scene: string): Promise<void> {
-  const job = await deps.jobStore.getJob({ id: jobId });
-  const record = job?.scenes.find((s) => s.name === scene);
-  if (job && record && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, record, { parts: {} });
 }
 
 function round(seconds: number): number {

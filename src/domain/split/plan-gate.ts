@@ -1,11 +1,31 @@
-import type { JobRecord, SceneRecord } from '../job';
+import { isSplitActive, isTerminal, type JobRecord, type SceneRecord } from '../job';
 import type { JobStore } from '../ports/job-store';
 import type { Clock } from '../ports/clock';
 import type { PlanVerdict } from '../ports/scene-renderer';
 import type { TaskQueue } from '../ports/task-queue';
-import { planSplit, type ScenePlan, type SplitDecision, type SplitPolicy } from './plan-split';
+import { canSplitFormat, planSplit, type ScenePlan, type SplitDecision, type SplitPolicy } from './plan-split';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { declineSplitTransition, startSplitTransition } from './split-transitions';
+import { watchScene } from './watch-scene';
+
+export interface PlanGateDeps {
+  jobStore: JobStore;
+  clock: Clock;
+  policy: SplitPolicy;
+  taskQueue: TaskQueue;
+  /** How often the first part's render looks whether it is still wanted, once the scene's lease is gone. */
+  watchMs: number;
+}
+
+/** The gate for a delivery that claimed `scene`, or none when the scene is not to be split (again). */
+export function planGateFor(
+  deps: PlanGateDeps | undefined,
+  params: { job: JobRecord; scene: string; leaseToken: string; abort: (reason: string) => void },
+): PlanGate | undefined {
+  // A scene is split at most once: after a fallback (or a decline) it is rendered whole.
+  const splittable = deps && canSplitFormat(params.job.format) && !params.job.scenes.find((s) => s.name === params.scene)?.split;
+  return splittable ? new PlanGate(deps, params) : undefined;
+}
 
 /**
  * Decides, in a whole-render delivery that holds the scene's lease, what its worker renders once the plan is in.
@@ -18,11 +38,17 @@ export class PlanGate {
   decision: SplitDecision | undefined;
   /** The scene as handed over to parts; set once this delivery renders the first part rather than the scene. */
   handedOver: SceneRecord | undefined;
+  private unwatch = () => undefined as void;
 
   constructor(
-    private readonly deps: { jobStore: JobStore; clock: Clock; policy: SplitPolicy; taskQueue: TaskQueue },
-    private readonly params: { job: JobRecord; scene: string; leaseToken: string; onHandOver: () => void },
+    private readonly deps: PlanGateDeps,
+    private readonly params: { job: JobRecord; scene: string; leaseToken: string; abort: (reason: string) => void },
   ) {}
+
+  /** Ends the watch the hand-over started (the first part's render is over). */
+  close(): void {
+    this.unwatch();
+  }
 
   async decide(plan: ScenePlan): Promise<PlanVerdict> {
     const { jobStore, clock } = this.deps;
@@ -39,7 +65,15 @@ export class PlanGate {
     const next = await jobStore.updateScene({ jobId: job.id, scene, now: clock.now(), change: (s) => startSplitTransition(s, { token, ranges, now: clock.now() }) });
     if (!next) return { render: false }; // the lease was lost meanwhile (cancelled, or taken over)
     this.handedOver = next;
-    this.params.onHandOver();
+    // The lease (and its heartbeat) ended with the hand-over: the first part stops if the scene stops wanting it.
+    this.unwatch = watchScene({
+      jobStore,
+      jobId: job.id,
+      scene,
+      intervalMs: this.deps.watchMs,
+      wanted: (s) => !isTerminal(s.status) && isSplitActive(s) && !s.split!.parts[0]?.rendered,
+      stop: this.params.abort,
+    });
     await enqueueNextSplitTasks(this.deps.taskQueue, job, next, { parts: { except: 0 } });
     return { render: true, range: { from: 0, upto: next.split!.parts[0]!.upto } };
   }

@@ -1,6 +1,7 @@
 import { TASK_PAYLOAD_VERSION } from '../../contracts/task-payload';
 import { dispatchDeadlineSeconds } from '../create-render-job';
 import type { JobRecord, SceneRecord } from '../job';
+import type { JobStore } from '../ports/job-store';
 import type { TaskQueue, TaskSpec } from '../ports/task-queue';
 import { partTaskName, stitchTaskName, wholeRenderTaskName } from '../task-names';
 import { allPartsRendered } from './split-transitions';
@@ -37,4 +38,11 @@ export async function enqueueNextSplitTasks(
     return;
   }
   await taskQueue.enqueue({ tasks });
+}
+
+/** Queues whatever a split scene is waiting for (its parts, its join, or its whole render after a fallback). */
+export async function resumeSplit(deps: { jobStore: JobStore; taskQueue: TaskQueue | undefined }, params: { jobId: string; scene: string }): Promise<void> {
+  const job = await deps.jobStore.getJob({ id: params.jobId });
+  const scene = job?.scenes.find((s) => s.name === params.scene);
+  if (job && scene && deps.taskQueue) await enqueueNextSplitTasks(deps.taskQueue, job, scene, { parts: {} });
 }
