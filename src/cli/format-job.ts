@@ -22,10 +22,18 @@ export function sceneOutcome(scene: SceneView): string {
   return scene.status === 'rendering' ? percent(scene.progress) : '';
 }
 
+/** How a scene was (or is being) made, when not simply rendered whole: reused, split, or whole after all and why. */
+export function sceneMaking(scene: SceneView): string {
+  if (scene.cacheHit) return 'reused an identical earlier render';
+  if (!scene.split) return '';
+  if (scene.split.fallbackReason === undefined) return `split into ${scene.split.parts} parts`;
+  return `rendered whole: ${scene.split.fallbackReason}`;
+}
+
 /** A job for people: a summary line, then one line per scene. */
 export function formatJob(job: JobView): string {
   const head = `job ${job.id}  ${job.status}  ${percent(job.progress)}  ${job.quality}/${job.format}  created ${job.createdAt}`;
-  const scenes = alignRows(job.scenes.map((scene) => [`  ${scene.name}`, scene.status, sceneOutcome(scene)]));
+  const scenes = alignRows(job.scenes.map((scene) => [`  ${scene.name}`, scene.status, sceneOutcome(scene), sceneMaking(scene)]));
   return [head, ...scenes].join('\n');
 }
 

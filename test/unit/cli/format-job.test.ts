@@ -1,0 +1,27 @@
+import type { JobView, SceneView } from '../../../src/client';
+import { formatJob, sceneMaking } from '../../../src/cli/format-job';
+
+const scene = (fields: Partial<SceneView>): SceneView => ({ name: 'Intro', status: 'succeeded', progress: 1, attempts: 1, ...fields });
+
+describe('how the CLI tells how a scene was made', () => {
+  it('says nothing of a scene rendered whole in one piece', () => {
+    expect(sceneMaking(scene({}))).toBe('');
+  });
+
+  it('names a reused render, a split and a fallback with its reason', () => {
+    expect(sceneMaking(scene({ cacheHit: true }))).toBe('reused an identical earlier render');
+    expect(sceneMaking(scene({ split: { parts: 3 } }))).toBe('split into 3 parts');
+    expect(sceneMaking(scene({ split: { parts: 3, fallbackReason: "the scene's state differs" } }))).toBe("rendered whole: the scene's state differs");
+  });
+
+  it('puts it on the scene line of a job', () => {
+    const job: JobView = {
+      id: 'j1', status: 'succeeded', progress: 1, quality: 'low', format: 'mp4', timeoutSeconds: 60, metadata: {},
+      scenes: [scene({ name: 'Long', split: { parts: 2 } }), scene({ name: 'Short' })],
+      createdAt: '2030-01-01T00:00:00.000Z', updatedAt: '2030-01-01T00:00:00.000Z',
+    };
+    const lines = formatJob(job).split('\n');
+    expect(lines[1]).toMatch(/^ {2}Long +succeeded +split into 2 parts$/);
+    expect(lines[2]).toMatch(/^ {2}Short +succeeded$/);
+  });
+});
