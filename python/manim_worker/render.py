@@ -165,11 +165,12 @@ class _Renderer(PlayObserver):
 
     def after(self, scene: Any) -> None:
         index = scene.renderer.num_plays - 1
-        self.done += 1
         if index < self.first:
             self._after_skipped(scene, index)
-        elif self.total is not None:
-            emit("progress", done=self.done, total=self.total)
+        else:
+            self.done += 1
+            if self.total is not None:
+                emit("progress", done=min(self.done, self.total), total=self.total)
         if index == self.last:
             emit("boundary", side="end", after=index, fingerprint=fingerprint(scene))
 
@@ -216,6 +217,9 @@ def _render(job: dict[str, Any], total: int | None) -> Path:
         config["from_animation_number"] = span["from"]
         if span.get("upto") is not None:
             config["upto_animation_number"] = span["upto"]
+    if span:
+        # A range's progress counts its own animations, as many as the plan found in it.
+        total = span["upto"] - span["from"] + 1 if span.get("upto") is not None else span.get("animations")
     _observer = _Renderer(total, span["from"] if span else 0, span.get("upto") if span else None)
     try:
         with tempconfig(config):

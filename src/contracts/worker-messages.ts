@@ -22,7 +22,14 @@ export const workerRenderJobSchema = z.object({
   /** Glyphs compiled ahead by the service (glyph-cache.ts), copied into the render's TeX directory first. */
   glyphDir: z.string().optional(),
   /** Render only these animations (a part of a split render); `upto` null: to the end. */
-  range: z.object({ from: z.number().int().nonnegative(), upto: z.number().int().nonnegative().nullable() }).optional(),
+  range: z
+    .object({
+      from: z.number().int().nonnegative(),
+      upto: z.number().int().nonnegative().nullable(),
+      /** How many animations the plan counted in the range: what the range's progress is measured against. */
+      animations: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 /** Join movies (the parts of a split render, in order, inside the worker's directory) into one, streams copied. */

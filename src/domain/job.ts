@@ -48,8 +48,11 @@ export interface ScenePart {
   from: number;
   /** Inclusive; null: to the end of the scene. */
   upto: number | null;
-  /** Seconds of video the plan gave the range. */
+  /** Seconds of video the plan gave the range, and how many animations. */
   seconds: number;
+  animations: number;
+  /** How far its render has come (0..1), reported now and then until it is recorded. */
+  progress?: number;
   /** Set once the part is rendered and stored. */
   rendered?: { blobKey: string; logKey: string; renderSeconds: number; start?: SceneBoundary; end?: SceneBoundary };
 }

@@ -110,7 +110,10 @@ export async function runRenderTask(
       timeoutSeconds: job.timeoutSeconds,
       seed: deps.seed,
       signal: stop.signal,
-      onProgress: (value) => (progress = value),
+      onProgress: (value) => {
+        progress = value;
+        gate?.reportProgress(value);
+      },
       ...(gate && { onPlan: (plan) => gate.decide(plan) }),
     });
     clearInterval(heartbeat);

@@ -17,14 +17,21 @@ export interface RenderSceneParams {
   /** Called with the plan before anything is rendered; decides what is rendered (see PlanVerdict). */
   onPlan?(plan: ScenePlan): Promise<PlanVerdict>;
   /** Render only this animation range, describing the scene at its ends (a part of a split render). */
-  range?: { from: number; upto: number | null };
+  range?: AnimationSpan;
 }
 
 /**
  * What to render once the plan is known: the scene, one range of it (the first part of a split render, on the
  * worker that planned it), or nothing (the attempt fails with `stopped`).
  */
-export type PlanVerdict = { render: false } | { render: true; range?: { from: number; upto: number | null } };
+export type PlanVerdict = { render: false } | { render: true; range?: AnimationSpan };
+
+/** Animations `from`..`upto` (inclusive; null: to the end), of which the plan counted `animations`. */
+export interface AnimationSpan {
+  from: number;
+  upto: number | null;
+  animations?: number;
+}
 
 /** Join the movies of a split render's parts, in order, into one; nothing is decoded or encoded. */
 export interface StitchParams {

@@ -6,6 +6,7 @@ import type { TaskQueue } from '../ports/task-queue';
 import { canSplitFormat, planSplit, type ScenePlan, type SplitDecision, type SplitPolicy } from './plan-split';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { declineSplitTransition, startSplitTransition } from './split-transitions';
+import { PROGRESS_EVERY_HEARTBEATS, reportPartProgress } from './report-part-progress';
 import { watchScene } from './watch-scene';
 
 export interface PlanGateDeps {
@@ -39,15 +40,22 @@ export class PlanGate {
   /** The scene as handed over to parts; set once this delivery renders the first part rather than the scene. */
   handedOver: SceneRecord | undefined;
   private unwatch = () => undefined as void;
+  private progress: { report(progress: number): void; stop(): void } | undefined;
 
   constructor(
     private readonly deps: PlanGateDeps,
     private readonly params: { job: JobRecord; scene: string; leaseToken: string; abort: (reason: string) => void },
   ) {}
 
-  /** Ends the watch the hand-over started (the first part's render is over). */
+  /** How far the first part has come, once handed over (the scene's heartbeat records it before). */
+  reportProgress(progress: number): void {
+    this.progress?.report(progress);
+  }
+
+  /** Ends the watch and the progress reports the hand-over started (the first part's render is over). */
   close(): void {
     this.unwatch();
+    this.progress?.stop();
   }
 
   async decide(plan: ScenePlan): Promise<PlanVerdict> {
@@ -74,7 +82,9 @@ export class PlanGate {
       wanted: (s) => !isTerminal(s.status) && isSplitActive(s) && !s.split!.parts[0]?.rendered,
       stop: this.params.abort,
     });
+    this.progress = reportPartProgress(this.deps, { jobId: job.id, scene, index: 0, everyMs: this.deps.watchMs * PROGRESS_EVERY_HEARTBEATS });
     await enqueueNextSplitTasks(this.deps.taskQueue, job, next, { parts: { except: 0 } });
-    return { render: true, range: { from: 0, upto: next.split!.parts[0]!.upto } };
+    const first = next.split!.parts[0]!;
+    return { render: true, range: { from: 0, upto: first.upto, animations: first.animations } };
   }
 }

@@ -11,6 +11,7 @@ import { RetryableTaskError } from '../retryable-task-error';
 import type { RunRenderTaskDeps } from '../run-render-task';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { fallBackTransition, recordPartTransition } from './split-transitions';
+import { PROGRESS_EVERY_HEARTBEATS, reportPartProgress } from './report-part-progress';
 import { abortWhenUnwanted } from './watch-scene';
 
 /**
@@ -38,6 +39,7 @@ export async function runPartTask(
     return;
   }
 
+  const progress = reportPartProgress(deps, { jobId, scene: sceneName, index, everyMs: deps.heartbeatMs * PROGRESS_EVERY_HEARTBEATS });
   const work = abortWhenUnwanted({
     jobStore: deps.jobStore,
     jobId,
@@ -59,10 +61,11 @@ export async function runPartTask(
       timeoutSeconds: job.timeoutSeconds,
       seed: deps.seed,
       signal: work.signal,
-      onProgress: () => undefined,
-      range: { from: part.from, upto: part.upto },
+      onProgress: progress.report,
+      range: { from: part.from, upto: part.upto, animations: part.animations },
     });
     work.end();
+    progress.stop();
     const outcomeLog = log.child({ renderSeconds: Math.round(attempt.renderSeconds * 1000) / 1000 });
     if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
 
@@ -80,6 +83,7 @@ export async function runPartTask(
     throw new RetryableTaskError((error as Error).message);
   } finally {
     work.end();
+    progress.stop();
     await attempt?.dispose();
   }
 }

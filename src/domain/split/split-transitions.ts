@@ -26,7 +26,12 @@ export function startSplitTransition(
   const { lease: _handedOver, ...rest } = scene;
   const last = params.ranges.length - 1;
   // The last part renders to the end, whatever the plan counted: nothing after it can be lost.
-  const parts: ScenePart[] = params.ranges.map((r, i) => ({ from: r.from, upto: i === last ? null : r.upto, seconds: r.seconds }));
+  const parts: ScenePart[] = params.ranges.map((r, i) => ({
+    from: r.from,
+    upto: i === last ? null : r.upto,
+    seconds: r.seconds,
+    animations: r.upto - r.from + 1,
+  }));
   return { ...rest, progress: 0, split: { parts }, updatedAt: params.now.toISOString() };
 }
 
@@ -47,13 +52,28 @@ export function recordPartTransition(
   if (isTerminal(scene.status) || !isSplitActive(scene)) return null;
   const part = scene.split!.parts[params.index];
   if (!part || part.rendered) return null;
-  const parts = scene.split!.parts.map((p, i) => (i === params.index ? { ...p, rendered: params.rendered } : p));
+  const { progress: _reported, ...unreported } = part;
+  const parts = scene.split!.parts.map((p, i) => (i === params.index ? { ...unreported, rendered: params.rendered } : p));
   const mismatch = boundaryMismatch(parts);
   if (mismatch) return fallBackTransition({ ...scene, split: { parts } }, { reason: mismatch, now: params.now });
+  return { ...scene, progress: Math.max(scene.progress, splitProgress(parts)), split: { parts }, updatedAt: params.now.toISOString() };
+}
+
+/** How far a part's render has come, while it renders. Refused once the part is recorded (or the split is over). */
+export function partProgressTransition(scene: SceneRecord, params: { index: number; progress: number; now: Date }): SceneRecord | null {
+  if (isTerminal(scene.status) || !isSplitActive(scene)) return null;
+  const part = scene.split!.parts[params.index];
+  if (!part || part.rendered) return null;
+  const progress = Math.max(part.progress ?? 0, Math.min(1, Math.max(0, params.progress)));
+  const parts = scene.split!.parts.map((p, i) => (i === params.index ? { ...p, progress } : p));
+  return { ...scene, progress: Math.max(scene.progress, splitProgress(parts)), split: { ...scene.split!, parts }, updatedAt: params.now.toISOString() };
+}
+
+/** The scene's progress from its parts', weighed by their seconds of video; the join makes the last share. */
+function splitProgress(parts: ScenePart[]): number {
   const total = parts.reduce((sum, p) => sum + p.seconds, 0);
-  const done = parts.reduce((sum, p) => sum + (p.rendered ? p.seconds : 0), 0);
-  const progress = total > 0 ? (done / total) * PARTS_SHARE : 0;
-  return { ...scene, progress: Math.max(scene.progress, progress), split: { parts }, updatedAt: params.now.toISOString() };
+  const done = parts.reduce((sum, p) => sum + p.seconds * (p.rendered ? 1 : (p.progress ?? 0)), 0);
+  return total > 0 ? (done / total) * PARTS_SHARE : 0;
 }
 
 /** The parts cannot make the scene: it goes back to the queue, to be rendered whole. */

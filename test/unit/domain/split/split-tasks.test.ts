@@ -44,11 +44,13 @@ class ScriptedRenderer implements SceneRenderer {
   fingerprint: (after: number, side: 'start' | 'end') => Fingerprint = (after) => ({ mobjects: `m${after}`, camera: 'c' });
   /** Renders hold until their signal aborts (at most 2 s), to be cancelled in flight. */
   hold = false;
+  /** What a held render says of its progress while it holds. */
+  progressWhileHeld: number | undefined;
   /** Runs while the worker is planning, before the plan reaches the caller. */
   beforePlan: (() => Promise<void>) | undefined;
   plansOffered = 0;
   /** Every render that went on past its plan to make frames: its range, or 'whole'. */
-  readonly frames: Array<{ from: number; upto: number | null } | 'whole'> = [];
+  readonly frames: Array<{ from: number; upto: number | null; animations?: number } | 'whole'> = [];
   stitches = 0;
 
   constructor(private readonly workDir: string) {}
@@ -65,6 +67,7 @@ class ScriptedRenderer implements SceneRenderer {
     this.frames.push(range ?? 'whole');
     const label = range ? `animations ${range.from}-${range.upto ?? 'end'}` : 'whole';
     if (this.hold) {
+      if (this.progressWhileHeld !== undefined) params.onProgress(this.progressWhileHeld);
       // Bounded, so a render that is never stopped fails the test instead of hanging it.
       const stopped = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), 2000);
@@ -180,7 +183,7 @@ describe('split rendering across render-scene, render-part and stitch-scene task
     return found;
   };
   const partName = (part: number) => partTaskName(JOB, SCENE, part);
-  const rangeOf = (part: number) => ({ from: partFrom(part), upto: part === 2 ? null : partFrom(part) + 1 });
+  const rangeOf = (part: number) => ({ from: partFrom(part), upto: part === 2 ? null : partFrom(part) + 1, animations: 2 });
   const partsDir = () => path.join(blobDir, ...partsPrefix(JOB, SCENE).split('/').filter(Boolean));
   /** The movies and logs stored for parts (the blob store keeps a .meta.json beside each). */
   const storedPartFiles = () => (fs.existsSync(partsDir()) ? fs.readdirSync(partsDir()).filter((f) => !f.endsWith('.meta.json')).sort() : []);
@@ -547,6 +550,21 @@ describe('split rendering across render-scene, render-part and stitch-scene task
       expect(await scene()).toMatchObject({ status: 'cancelled' });
     });
 
+    it('records how far a part has come while it renders, weighed into the scene\'s progress', async () => {
+      deps.heartbeatMs = 10;
+      await splitTheScene();
+      const before = (await scene()).progress;
+      renderer.hold = true;
+      renderer.progressWhileHeld = 0.5;
+      const rendering = renderPart(1);
+      await waitFor(async () => (await scene()).split?.parts[1]?.progress === 0.5);
+      expect((await scene()).progress).toBeGreaterThan(before);
+      expect((await scene()).progress).toBeLessThan(1);
+
+      await jobStore.cancelJob({ id: JOB, now: new Date() });
+      await expect(rendering).resolves.toBeUndefined();
+    });
+
     it('stops a part rendering when the cancel comes, and records nothing', async () => {
       deps.heartbeatMs = 10; // how often a part looks at its scene
       await splitTheScene();
@@ -645,9 +663,9 @@ async function readBlob(blobStore: FileBlobStore, key: string): Promise<string> 
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -6,6 +6,7 @@ import {
   declineSplitTransition,
   fallBackTransition,
   finishStitchTransition,
+  partProgressTransition,
   recordPartTransition,
   startSplitTransition,
 } from '../../../../src/domain/split/split-transitions';
@@ -78,10 +79,10 @@ describe('startSplitTransition', () => {
       updatedAt: at(1000).toISOString(),
       split: {
         parts: [
-          { from: 0, upto: 2, seconds: 4 },
-          { from: 3, upto: 5, seconds: 4 },
+          { from: 0, upto: 2, seconds: 4, animations: 3 },
+          { from: 3, upto: 5, seconds: 4, animations: 3 },
           // The last part renders to the end of the scene, whatever the plan counted.
-          { from: 6, upto: null, seconds: 4 },
+          { from: 6, upto: null, seconds: 4, animations: 4 },
         ],
       },
     });
@@ -176,6 +177,27 @@ describe('recordPartTransition', () => {
     const last = record(splitScene(), 2)!;
     const disagreeing = { ...renderedPart(1), end: { after: 5, fingerprint: { ...STATE_AFTER[5]!, camera: 'moved' } } };
     expect(recordPartTransition(last, { index: 1, rendered: disagreeing, now: at(3000) })!.split!.fallback).toMatch(/camera/);
+  });
+});
+
+describe('partProgressTransition', () => {
+  it('records how far a part has come, weighed by its seconds into the scene\'s progress', () => {
+    const next = partProgressTransition(splitScene(), { index: 1, progress: 0.5, now: at(2000) })!;
+    expect(next.split!.parts[1]!.progress).toBe(0.5);
+    expect(next.progress).toBeCloseTo(0.15); // half of a third of the parts' 0.9
+  });
+
+  it('never goes back, and is dropped once the part is recorded', () => {
+    const half = partProgressTransition(splitScene(), { index: 1, progress: 0.5, now: at(2000) })!;
+    expect(partProgressTransition(half, { index: 1, progress: 0.2, now: at(2500) })!.split!.parts[1]!.progress).toBe(0.5);
+    const recorded = record(half, 1, at(3000))!;
+    expect(recorded.split!.parts[1]!.progress).toBeUndefined();
+    expect(recorded.progress).toBeCloseTo(0.3);
+    expect(partProgressTransition(recorded, { index: 1, progress: 0.9, now: at(3500) })).toBeNull();
+  });
+
+  it('refuses a scene that is not being rendered in parts', () => {
+    expect(partProgressTransition(renderingScene(), { index: 0, progress: 0.5, now: at(2000) })).toBeNull();
   });
 });
 

@@ -14,14 +14,15 @@ function rendered(index: number, boundaries: { start?: SceneBoundary; end?: Scen
 /** Three parts of animations 0–1, 2–3 and 4–end, each rendered and agreeing with its neighbours. */
 function agreeingParts(): ScenePart[] {
   return [
-    { from: 0, upto: 1, seconds: 4, rendered: rendered(0, { end: { after: 1, fingerprint: { ...STATE_AFTER_1 } } }) },
+    { from: 0, upto: 1, seconds: 4, animations: 2, rendered: rendered(0, { end: { after: 1, fingerprint: { ...STATE_AFTER_1 } } }) },
     {
       from: 2,
       upto: 3,
       seconds: 4,
+      animations: 2,
       rendered: rendered(1, { start: { after: 1, fingerprint: { ...STATE_AFTER_1 } }, end: { after: 3, fingerprint: { ...STATE_AFTER_3 } } }),
     },
-    { from: 4, upto: null, seconds: 4, rendered: rendered(2, { start: { after: 3, fingerprint: { ...STATE_AFTER_3 } } }) },
+    { from: 4, upto: null, seconds: 4, animations: 2, rendered: rendered(2, { start: { after: 3, fingerprint: { ...STATE_AFTER_3 } } }) },
   ];
 }
 
