@@ -67,7 +67,8 @@ export async function runPartTask(
     work.end();
     progress.stop();
     const outcomeLog = log.child({ renderSeconds: Math.round(attempt.renderSeconds * 1000) / 1000 });
-    if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
+    // Interrupted (shutdown, dispatch deadline): another delivery renders the part, or, after the last, a whole render.
+    if (params.signal.aborted) throw new Error('the delivery was interrupted');
 
     await recordPartAttempt(deps, { job, scene: sceneName, index, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog });
   } catch (error) {

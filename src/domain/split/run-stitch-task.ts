@@ -67,7 +67,7 @@ export async function runStitchTask(
       signal: work.signal,
     });
     work.end();
-    if (params.signal.aborted) throw new RetryableTaskError('the delivery was interrupted');
+    if (params.signal.aborted) throw new Error('the delivery was interrupted');
     if (!attempt.ok) {
       if (attempt.failure.reason === 'cancelled') return;
       const classified = classifyRenderFailure(attempt.failure, attempt.log);
@@ -98,6 +98,13 @@ export async function runStitchTask(
   } catch (error) {
     if (error instanceof RetryableTaskError) throw error;
     log.error('stitch task failed on our side', { error: (error as Error).message });
+    if (params.retryCount + 1 >= params.maxAttempts) {
+      // No delivery will come after this one: a whole render rather than a scene left waiting for its join.
+      const reason = `the parts could not be joined on our side ${params.maxAttempts} times: ${(error as Error).message}`;
+      const next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() })).catch(() => null);
+      if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next).catch(() => undefined);
+      return;
+    }
     throw new RetryableTaskError((error as Error).message);
   } finally {
     work.end();

@@ -600,6 +600,42 @@ describe('split rendering across render-scene, render-part and stitch-scene task
       expect(queue.names()).toEqual([partName(0), partName(1), partName(2)]);
     });
 
+    it('renders the scene whole when a part is interrupted on its last attempt', async () => {
+      deps.heartbeatMs = 10;
+      await splitTheScene();
+      renderer.hold = true;
+      const interrupt = new AbortController();
+      const rendering = runPartTask(deps, {
+        task: { type: 'render-part', version: TASK_PAYLOAD_VERSION, jobId: JOB, scene: SCENE, part: 1 },
+        retryCount: MAX_ATTEMPTS - 1,
+        maxAttempts: MAX_ATTEMPTS,
+        signal: interrupt.signal,
+      });
+      await waitFor(() => renderer.frames.length === 2);
+
+      interrupt.abort(new Error('dispatch deadline'));
+      await expect(rendering).resolves.toBeUndefined();
+
+      expect(await scene()).toMatchObject({ status: 'queued', split: { fallback: expect.stringContaining('interrupted') } });
+      expect(queue.tasks.has(wholeRenderTaskName(JOB, SCENE))).toBe(true);
+    });
+
+    it('renders the scene whole when the join fails on our side on its last attempt', async () => {
+      await splitTheScene();
+      for (const part of [1, 2]) await renderPart(part);
+      deps.blobStore = Object.assign(Object.create(blobStore) as FileBlobStore, {
+        read: async () => {
+          throw new Error('storage unavailable');
+        },
+      });
+
+      await expect(stitch(MAX_ATTEMPTS - 2)).rejects.toBeInstanceOf(RetryableTaskError);
+      await expect(stitch(MAX_ATTEMPTS - 1)).resolves.toBeUndefined();
+
+      expect(await scene()).toMatchObject({ status: 'queued', split: { fallback: expect.stringContaining('storage unavailable') } });
+      expect(queue.tasks.has(wholeRenderTaskName(JOB, SCENE))).toBe(true);
+    });
+
     it('stops the first part, rendering in the planning delivery, when the cancel comes', async () => {
       deps.heartbeatMs = 10;
       renderer.hold = true;
