@@ -444,9 +444,9 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         expect(started).toMatchObject({ status: 'rendering', attempts: 1, updatedAt: at(1500).toISOString() });
         expect(started?.split).toEqual({
           parts: [
-            { from: 0, upto: 1, seconds: 1.5 },
-            { from: 2, upto: 4, seconds: 2.25 },
-            { from: 5, upto: null, seconds: 1.5 },
+            { from: 0, upto: 1, seconds: 1.5, animations: 2 },
+            { from: 2, upto: 4, seconds: 2.25, animations: 3 },
+            { from: 5, upto: null, seconds: 1.5, animations: 2 },
           ],
         });
         expect(started?.lease).toBeUndefined();
