@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { RenderError } from '../../contracts/job';
 import type { RenderPartTask } from '../../contracts/task-payload';
+import type { Logger } from '../../logging/logger';
 import { logKey, partKeys, partsPrefix } from '../blob-keys';
 import { classifyRenderFailure } from '../classify-render-failure';
-import { isSplitActive, isTerminal, type JobRecord, type SceneRecord } from '../job';
-import type { Logger } from '../../logging/logger';
+import { isSplitActive, isTerminal, type JobRecord } from '../job';
 import type { RenderAttempt } from '../ports/scene-renderer';
 import { failTransition } from '../scene-transitions';
 import { RetryableTaskError } from '../retryable-task-error';
 import type { RunRenderTaskDeps } from '../run-render-task';
-import { enqueueNextSplitTasks } from './split-tasks';
-import { fallBackTransition, recordPartTransition } from './split-transitions';
+import { afterSplitChange, fallBackToWhole, retryOrFallBack } from './fall-back';
 import { PROGRESS_EVERY_HEARTBEATS, reportPartProgress } from './report-part-progress';
+import { enqueueNextSplitTasks } from './split-tasks';
+import { recordPartTransition } from './split-transitions';
 import { abortWhenUnwanted } from './watch-scene';
 
 /**
@@ -48,8 +49,6 @@ export async function runPartTask(
     delivery: params.signal,
     wanted: (s) => !isTerminal(s.status) && isSplitActive(s) && !s.split!.parts[index]?.rendered,
   });
-  const record = (change: (s: SceneRecord) => SceneRecord | null) =>
-    deps.jobStore.updateScene({ jobId, scene: sceneName, now: deps.clock.now(), change });
 
   let attempt: RenderAttempt | undefined;
   try {
@@ -73,15 +72,16 @@ export async function runPartTask(
     await recordPartAttempt(deps, { job, scene: sceneName, index, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog });
   } catch (error) {
     if (error instanceof RetryableTaskError) throw error;
-    log.error('part task failed on our side', { error: (error as Error).message });
-    if (params.retryCount + 1 >= params.maxAttempts) {
-      // No delivery will come after this one: hand the scene to a whole render rather than leave it waiting.
-      const reason = `part ${index + 1} failed on our side ${params.maxAttempts} times: ${(error as Error).message}`;
-      const next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() })).catch(() => null);
-      if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next).catch(() => undefined);
-      return;
-    }
-    throw new RetryableTaskError((error as Error).message);
+    const message = (error as Error).message;
+    log.error('part task failed on our side', { error: message });
+    await retryOrFallBack(deps, {
+      job,
+      scene: sceneName,
+      retryCount: params.retryCount,
+      maxAttempts: params.maxAttempts,
+      reason: message,
+      fallbackReason: `part ${index + 1} failed on our side ${params.maxAttempts} times: ${message}`,
+    });
   } finally {
     work.end();
     progress.stop();
@@ -102,45 +102,46 @@ export async function recordPartAttempt(
   const { job, scene: sceneName, index, attempt, log } = params;
   const jobId = job.id;
   const part = job.scenes.find((s) => s.name === sceneName)?.split?.parts[index];
-  const record = (change: (s: SceneRecord) => SceneRecord | null) =>
-    deps.jobStore.updateScene({ jobId, scene: sceneName, now: deps.clock.now(), change });
   if (!attempt.ok && attempt.failure.reason === 'cancelled') {
     log.info('part outcome', { outcome: 'stopped' });
     return;
   }
-  let next: SceneRecord | null = null;
-  if (attempt.ok) {
-    const keys = partKeys(jobId, sceneName, index, job.format, randomUUID());
-    await deps.blobStore.putFile({ key: keys.movie, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
-    await deps.blobStore.putText({ key: keys.log, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
-    const { start, end } = attempt.boundaries;
-    const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }) };
-    next = await record((s) => recordPartTransition(s, { index, rendered, now: deps.clock.now() }));
-    if (!next) await deps.blobStore.deletePrefix({ prefix: keys.prefix });
-    log.info('part outcome', { outcome: next ? 'rendered' : 'discarded', fallback: next?.split?.fallback });
-  } else if (attempt.failure.reason === 'no_output') {
+  if (!attempt.ok && attempt.failure.reason === 'no_output') {
     // The range was never reached: this run of the scene played fewer animations than its plan did.
     const reason = `part ${index + 1} rendered nothing: this run of the scene did not reach animation ${part?.from}`;
-    next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
     log.warn('part outcome', { outcome: 'fallback', reason });
-  } else {
+    await fallBackToWhole(deps, { job, scene: sceneName, reason });
+    return;
+  }
+  if (!attempt.ok) {
     const classified = classifyRenderFailure(attempt.failure, attempt.log);
     if (!classified.retryable) {
       await failScene(deps, { jobId, scene: sceneName, error: classified.error, log: attempt.log });
       log.info('part outcome', { outcome: 'failed', code: classified.error.code });
       return;
     }
-    if (params.retryCount + 1 < params.maxAttempts) {
-      log.warn('part outcome', { outcome: 'retrying', reason: classified.reason });
-      throw new RetryableTaskError(classified.reason);
-    }
-    const reason = `part ${index + 1} failed on our side ${params.maxAttempts} times: ${classified.reason}`;
-    next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() }));
-    log.warn('part outcome', { outcome: 'fallback', reason });
+    const fallbackReason = `part ${index + 1} failed on our side ${params.maxAttempts} times: ${classified.reason}`;
+    const last = params.retryCount + 1 >= params.maxAttempts;
+    log.warn('part outcome', { outcome: last ? 'fallback' : 'retrying', reason: last ? fallbackReason : classified.reason });
+    await retryOrFallBack(deps, { job, scene: sceneName, retryCount: params.retryCount, maxAttempts: params.maxAttempts, reason: classified.reason, fallbackReason });
+    return;
   }
-  if (!next) return;
-  if (next.split?.fallback !== undefined) await deps.blobStore.deletePrefix({ prefix: partsPrefix(jobId, sceneName) });
-  if (deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
+
+  const keys = partKeys(jobId, sceneName, index, job.format, randomUUID());
+  await deps.blobStore.putFile({ key: keys.movie, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
+  await deps.blobStore.putText({ key: keys.log, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
+  const { start, end } = attempt.boundaries;
+  const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }) };
+  const next = await deps.jobStore.updateScene({
+    jobId,
+    scene: sceneName,
+    now: deps.clock.now(),
+    change: (s) => recordPartTransition(s, { index, rendered, now: deps.clock.now() }),
+  });
+  log.info('part outcome', { outcome: next ? 'rendered' : 'discarded', fallback: next?.split?.fallback });
+  // Not recorded (another delivery was first, or the scene moved on): the files belong to nothing.
+  if (!next) return deps.blobStore.deletePrefix({ prefix: keys.prefix });
+  await afterSplitChange(deps, job, next);
 }
 
 /** Fails a split scene because of the scene itself, keeping the failing part's log as the scene's. */

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { StitchSceneTask } from '../../contracts/task-payload';
 import { joinedOutputKey, logKey, partsPrefix } from '../blob-keys';
 import { classifyRenderFailure } from '../classify-render-failure';
-import { isSplitActive, isTerminal, type ScenePart, type SceneRecord } from '../job';
+import { isSplitActive, isTerminal, type ScenePart } from '../job';
 import type { BlobStore } from '../ports/blob-store';
 import type { RenderAttempt } from '../ports/scene-renderer';
 import { RetryableTaskError } from '../retryable-task-error';
 import type { RunRenderTaskDeps } from '../run-render-task';
+import { fallBackToWhole, retryOrFallBack } from './fall-back';
 import { enqueueNextSplitTasks } from './split-tasks';
-import { allPartsRendered, fallBackTransition, finishStitchTransition } from './split-transitions';
+import { allPartsRendered, finishStitchTransition } from './split-transitions';
 import { boundaryMismatch } from './verify-boundaries';
 import { abortWhenUnwanted } from './watch-scene';
 
@@ -39,12 +40,9 @@ export async function runStitchTask(
     return;
   }
   const parts = scene.split!.parts;
-  const record = (change: (s: SceneRecord) => SceneRecord | null) =>
-    deps.jobStore.updateScene({ jobId, scene: sceneName, now: deps.clock.now(), change });
   const mismatch = boundaryMismatch(parts);
   if (mismatch) {
-    const next = await record((s) => fallBackTransition(s, { reason: mismatch, now: deps.clock.now() }));
-    if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
+    await fallBackToWhole(deps, { job, scene: sceneName, reason: mismatch });
     return;
   }
 
@@ -72,10 +70,15 @@ export async function runStitchTask(
       if (attempt.failure.reason === 'cancelled') return;
       const classified = classifyRenderFailure(attempt.failure, attempt.log);
       const reason = classified.retryable ? classified.reason : classified.error.message;
-      if (params.retryCount + 1 < params.maxAttempts) throw new RetryableTaskError(`the join failed: ${reason}`);
-      const next = await record((s) => fallBackTransition(s, { reason: `the parts could not be joined: ${reason}`, now: deps.clock.now() }));
-      if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next);
-      log.warn('stitch outcome', { outcome: 'fallback', reason });
+      log.warn('stitch outcome', { outcome: params.retryCount + 1 < params.maxAttempts ? 'retrying' : 'fallback', reason });
+      await retryOrFallBack(deps, {
+        job,
+        scene: sceneName,
+        retryCount: params.retryCount,
+      maxAttempts: params.maxAttempts,
+        reason: `the join failed: ${reason}`,
+        fallbackReason: `the parts could not be joined: ${reason}`,
+      });
       return;
     }
 
@@ -85,7 +88,12 @@ export async function runStitchTask(
     await deps.blobStore.putText({ key: sceneLog, text: await joinedLog(deps.blobStore, parts), contentType: 'text/plain; charset=utf-8' });
     const { filePath: _local, ...described } = attempt.file;
     const output = { ...described, bytes: stored.bytes, blobKey: key };
-    const finished = await record((s) => finishStitchTransition(s, { output, logKey: sceneLog, now: deps.clock.now() }));
+    const finished = await deps.jobStore.updateScene({
+      jobId,
+      scene: sceneName,
+      now: deps.clock.now(),
+      change: (s) => finishStitchTransition(s, { output, logKey: sceneLog, now: deps.clock.now() }),
+    });
     if (!finished) {
       await deps.blobStore.deletePrefix({ prefix: key.slice(0, key.lastIndexOf('/') + 1) });
       log.info('stitch outcome', { outcome: 'discarded' });
@@ -97,15 +105,16 @@ export async function runStitchTask(
     await deps.notify?.({ jobId });
   } catch (error) {
     if (error instanceof RetryableTaskError) throw error;
-    log.error('stitch task failed on our side', { error: (error as Error).message });
-    if (params.retryCount + 1 >= params.maxAttempts) {
-      // No delivery will come after this one: a whole render rather than a scene left waiting for its join.
-      const reason = `the parts could not be joined on our side ${params.maxAttempts} times: ${(error as Error).message}`;
-      const next = await record((s) => fallBackTransition(s, { reason, now: deps.clock.now() })).catch(() => null);
-      if (next && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, next).catch(() => undefined);
-      return;
-    }
-    throw new RetryableTaskError((error as Error).message);
+    const message = (error as Error).message;
+    log.error('stitch task failed on our side', { error: message });
+    await retryOrFallBack(deps, {
+      job,
+      scene: sceneName,
+      retryCount: params.retryCount,
+      maxAttempts: params.maxAttempts,
+      reason: message,
+      fallbackReason: `the parts could not be joined on our side ${params.maxAttempts} times: ${message}`,
+    });
   } finally {
     work.end();
     await attempt?.dispose();
