@@ -81,8 +81,6 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
           config,
           { renderDeps: renderer.renderDeps, notify, resultCache, jobStore, batches, webhookSecrets, idempotency, taskQueue },
           logger,
-          // Each part is a task of its own, delivered to whichever renderer instance Cloud Run has free.
-          { parallelParts: Number.POSITIVE_INFINITY },
         ),
         verifier,
         maxAttempts: config.TASK_MAX_ATTEMPTS,

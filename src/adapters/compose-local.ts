@@ -46,7 +46,6 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
     config,
     { renderDeps: renderer.renderDeps, notify: api.api.notify, resultCache, jobStore, batches, webhookSecrets, idempotency, taskQueue },
     logger,
-    { parallelParts: config.RENDER_CONCURRENCY },
   );
 
   return {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { APP_ROOT, type Config } from '../config/config';
+import { maxSplitParts } from '../config/max-split-parts';
 import { systemClock } from '../domain/ports/clock';
 import type { BlobStore } from '../domain/ports/blob-store';
 import type { JobStore } from '../domain/ports/job-store';
@@ -41,8 +42,8 @@ export function composeRenderer(
     makeLaunch: (workDir, kind) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, kind })),
     // One spare per render that can run at once: RENDER_CONCURRENCY in local mode, one per Cloud Run instance.
     spares: config.WARM_WORKER ? (config.MODE === 'local' ? config.RENDER_CONCURRENCY : 1) : 0,
-    // Where a scene can be split (in local mode, only with parts able to run at once).
-    stitchSpare: config.WARM_WORKER && config.SPLIT_MAX_PARTS > 1 && (config.MODE !== 'local' || config.RENDER_CONCURRENCY > 1),
+    // Where scenes can be split.
+    stitchSpare: config.WARM_WORKER && maxSplitParts(config) > 1,
     logCapBytes: config.MAX_LOG_BYTES,
     startupTimeoutMs: 60_000,
     logger,

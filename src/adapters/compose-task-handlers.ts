@@ -1,4 +1,5 @@
 import type { Config } from '../config/config';
+import { maxSplitParts } from '../config/max-split-parts';
 import type { BatchStore } from '../domain/ports/batch-store';
 import { systemClock } from '../domain/ports/clock';
 import type { IdempotencyStore } from '../domain/ports/idempotency-store';
@@ -25,11 +26,9 @@ export function composeTaskHandlers(
     taskQueue: TaskQueue;
   },
   logger: Logger,
-  /** How many parts can render at once: more would only queue behind each other. */
-  options: { parallelParts: number },
 ): TaskHandlerDeps {
   const policy = {
-    maxParts: Math.min(config.SPLIT_MAX_PARTS, options.parallelParts),
+    maxParts: maxSplitParts(config),
     minSceneSeconds: config.SPLIT_MIN_SCENE_SECONDS,
     minPartSeconds: config.SPLIT_MIN_PART_SECONDS,
   };

@@ -46,6 +46,7 @@ export class ManimSceneRenderer implements SceneRenderer {
       }
     };
     const onPlan = request.onPlan;
+    const glyphDir = this.params.glyphDir?.();
     return this.runJob({
       format: request.format,
       timeoutSeconds: request.timeoutSeconds,
@@ -65,7 +66,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         // A part needs no plan: the plan that made it was run by the scene's first task.
         plan: !request.range,
         ...(onPlan && { planGate: true }),
-        ...(this.params.glyphDir?.() !== undefined && { glyphDir: this.params.glyphDir()! }),
+        ...(glyphDir !== undefined && { glyphDir }),
         ...(request.range && { range: request.range }),
       }),
       describe: () => ({ animations, boundaries }),

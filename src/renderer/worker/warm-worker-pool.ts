@@ -67,10 +67,11 @@ export class WarmWorkerPool {
 
   /** A worker for a stitch job: the stitch spare, or one started now (ready in a fraction of a render worker's time). */
   takeStitcher(): LeasedWorker {
-    const taken = this.stitchSpare ?? this.startWorker('stitch');
+    const spare = this.stitchSpare;
     this.stitchSpare = undefined;
+    if (!spare) return this.startOneOff('stitch');
     this.busy++;
-    return this.lease(taken);
+    return this.lease(spare);
   }
 
   /** A worker of any kind, started now for one job of the service's own. */
