@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { BatchView } from '../../src/contracts/batch';
 import type { JobList, JobView } from '../../src/contracts/job';
+import { freePort } from '../support/emulators';
 import { FIXTURES, ffprobe, startService, type ServiceHarness } from '../support/service-harness';
 import { startTestIssuer, trustingIssuer, type TestIssuer } from '../support/test-issuer';
 
@@ -48,15 +48,6 @@ function parsed<T>(result: CliResult): T {
   return JSON.parse(result.stdout) as T;
 }
 
-/** A port that was free a moment ago: the service's URL must be known before it starts, as its token audience. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** The CLI under test is the build; a stale build would test old code. `npm test` builds first. */
 function assertBuilt(): void {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
@@ -72,6 +63,7 @@ beforeAll(async () => {
   assertBuilt();
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-cli-'));
   issuer = await startTestIssuer();
+  // The service's URL must be known before it starts: it is the audience of its tokens.
   const port = await freePort();
   service = await startService({
     PORT: String(port),

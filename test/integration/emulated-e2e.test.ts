@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import type { JobView } from '../../src/contracts/job';
 import { startEmulatedStack, type EmulatedStack } from '../../src/dev/emulated-stack';
+import { freePort } from '../support/emulators';
 import { ffprobe, fixture } from '../support/service-harness';
 
 // The production shape on real emulators: ingress and renderer as separate processes of the built service
@@ -18,14 +18,6 @@ jest.mock('gaxios', () => (require('../support/load-natively') as typeof import(
 
 let stack: EmulatedStack;
 let dataDir: string;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-emulated-'));

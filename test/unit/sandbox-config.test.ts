@@ -1,15 +1,6 @@
-import { ConfigError, loadConfig } from '../../src/config/config';
+import { loadConfig } from '../../src/config/config';
 import { DEFAULT_SANDBOX_MINIMUM } from '../../src/renderer/sandbox/sandbox-layers';
-
-function configError(env: NodeJS.ProcessEnv): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configError } from '../support/config-error';
 
 const gcpRenderer = {
   MODE: 'gcp',

@@ -1,16 +1,6 @@
 import path from 'node:path';
-import { APP_ROOT, ConfigError, loadConfig } from '../../../src/config/config';
-
-/** The message of the ConfigError `env` causes; fails the test if it loads. */
-function configError(env: NodeJS.ProcessEnv): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { APP_ROOT, loadConfig } from '../../../src/config/config';
+import { configError } from '../../support/config-error';
 
 describe('loadConfig', () => {
   // Every case passes its own environment, so the process's real one is never read or changed.

@@ -10,21 +10,7 @@ import {
   releaseTransition,
 } from '../../../src/domain/scene-transitions';
 import { declineSplitTransition, fallBackTransition, startSplitTransition } from '../../../src/domain/split/split-transitions';
-
-const T0 = new Date('2030-01-01T00:00:00.000Z');
-const at = (ms: number) => new Date(T0.getTime() + ms);
-const LEASE_MS = 30_000;
-
-function queuedScene(): SceneRecord {
-  return { name: 'Intro', status: 'queued', progress: 0, attempts: 0, updatedAt: T0.toISOString() };
-}
-
-/** A scene claimed at T0 with token `held`. */
-function renderingScene(): SceneRecord {
-  const decision = claimTransition(queuedScene(), { token: 'held', leaseMs: LEASE_MS, now: T0 });
-  if (!('scene' in decision)) throw new Error('setup: the claim was refused');
-  return decision.scene;
-}
+import { LEASE_MS, T0, at, queuedScene, renderingScene } from './scene-fixtures';
 
 function terminalScene(status: Extract<SceneStatus, 'succeeded' | 'failed' | 'cancelled'>): SceneRecord {
   return { ...queuedScene(), status, attempts: 1, finishedAt: T0.toISOString() };

@@ -10,10 +10,7 @@ import {
   recordPartTransition,
   startSplitTransition,
 } from '../../../../src/domain/split/split-transitions';
-
-const T0 = new Date('2030-01-01T00:00:00.000Z');
-const at = (ms: number) => new Date(T0.getTime() + ms);
-const LEASE_MS = 30_000;
+import { LEASE_MS, T0, at, queuedScene, renderingScene } from '../scene-fixtures';
 
 /** Three ranges of equal length; the plan counted ten animations. */
 const RANGES: AnimationRange[] = [
@@ -26,16 +23,6 @@ const STATE_AFTER: Record<number, Record<string, string>> = { 2: { mobjects: 'm2
 
 const OUTPUT: StoredOutput = { blobKey: 'jobs/j/Intro/Intro.mp4', contentType: 'video/mp4', bytes: 10, durationSeconds: 12, width: 854, height: 480 };
 
-function queuedScene(): SceneRecord {
-  return { name: 'Intro', status: 'queued', progress: 0, attempts: 0, updatedAt: T0.toISOString() };
-}
-
-/** A scene claimed at T0 with token `held`. */
-function renderingScene(): SceneRecord {
-  const decision = claimTransition(queuedScene(), { token: 'held', leaseMs: LEASE_MS, now: T0 });
-  if (!('scene' in decision)) throw new Error('setup: the claim was refused');
-  return decision.scene;
-}
 
 /** A scene whose holder chose, at 1s, to render it in RANGES. */
 function splitScene(): SceneRecord {
