@@ -129,8 +129,8 @@ export async function runRenderTask(
       await recordPartAttempt(deps, { job, scene, index: 0, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog.child({ part: 0 }) });
       return;
     }
-    if (gate?.decision?.kind === 'split' && !attempt.ok && attempt.failure.reason === 'stopped') {
-      // The hand-over was refused: the lease went (the scene was cancelled, or taken over) while it was planned.
+    if (gate?.handOverRefused) {
+      // The lease went while the scene was planned: whoever holds the scene now (or its cancel) decides.
       outcomeLog.info('render outcome', { outcome: 'discarded' });
       return;
     }

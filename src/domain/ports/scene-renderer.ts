@@ -14,7 +14,10 @@ export interface RenderSceneParams {
   signal: AbortSignal;
   /** Fraction of the scene's animations done, 0..1. */
   onProgress(progress: number): void;
-  /** Called with the plan before anything is rendered; decides what is rendered (see PlanVerdict). */
+  /**
+   * Called with the plan before anything is rendered; decides what is rendered (see PlanVerdict). If it throws, the
+   * render ends as if it had said not to render (`stopped`).
+   */
   onPlan?(plan: ScenePlan): Promise<PlanVerdict>;
   /** Render only this animation range, describing the scene at its ends (a part of a split render). */
   range?: AnimationSpan;

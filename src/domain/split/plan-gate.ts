@@ -3,7 +3,7 @@ import type { JobStore } from '../ports/job-store';
 import type { Clock } from '../ports/clock';
 import type { PlanVerdict } from '../ports/scene-renderer';
 import type { TaskQueue } from '../ports/task-queue';
-import { canSplitFormat, planSplit, type ScenePlan, type SplitDecision, type SplitPolicy } from './plan-split';
+import { canSplitFormat, planSplit, type ScenePlan, type SplitPolicy } from './plan-split';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { declineSplitTransition, startSplitTransition } from './split-transitions';
 import { PROGRESS_EVERY_HEARTBEATS, reportPartProgress } from './report-part-progress';
@@ -36,7 +36,8 @@ export function planGateFor(
  * records why.
  */
 export class PlanGate {
-  decision: SplitDecision | undefined;
+  /** The hand-over was refused: the lease went (the scene was cancelled, or taken over) while it was planned. */
+  handOverRefused = false;
   /** The scene as handed over to parts; set once this delivery renders the first part rather than the scene. */
   handedOver: SceneRecord | undefined;
   private unwatch = () => undefined as void;
@@ -62,7 +63,6 @@ export class PlanGate {
     const { jobStore, clock } = this.deps;
     const { job, scene, leaseToken: token } = this.params;
     const decision = planSplit(plan, this.deps.policy);
-    this.decision = decision;
     if (decision.kind === 'whole') return { render: true };
     if (decision.kind === 'declined') {
       const reason = decision.reason;
@@ -71,7 +71,10 @@ export class PlanGate {
     }
     const ranges = decision.ranges;
     const next = await jobStore.updateScene({ jobId: job.id, scene, now: clock.now(), change: (s) => startSplitTransition(s, { token, ranges, now: clock.now() }) });
-    if (!next) return { render: false }; // the lease was lost meanwhile (cancelled, or taken over)
+    if (!next) {
+      this.handOverRefused = true;
+      return { render: false };
+    }
     this.handedOver = next;
     // The lease (and its heartbeat) ended with the hand-over: the first part stops if the scene stops wanting it.
     this.unwatch = watchScene({

@@ -7,6 +7,7 @@ import { TASK_PAYLOAD_VERSION } from '../../../../src/contracts/task-payload';
 import { logKey, outputKey, partsPrefix } from '../../../../src/domain/blob-keys';
 import type { JobRecord, SceneBoundary, SceneRecord } from '../../../../src/domain/job';
 import type {
+  PlanVerdict,
   RawRenderFailure,
   RenderAttempt,
   RenderSceneParams,
@@ -60,7 +61,8 @@ class ScriptedRenderer implements SceneRenderer {
     if (params.onPlan) {
       this.plansOffered++;
       await this.beforePlan?.();
-      const verdict = await params.onPlan(this.plan);
+      // As the real worker does: a decision that fails stops the render.
+      const verdict = await params.onPlan(this.plan).catch((): PlanVerdict => ({ render: false }));
       if (!verdict.render) return this.failed({ reason: 'stopped' }, 'stopped after the plan');
       range = verdict.range; // the planning worker renders the first part itself, or the whole scene
     }
@@ -661,6 +663,21 @@ describe('split rendering across render-scene, render-part and stitch-scene task
     expect(renderer.frames).toEqual([]);
     expect(queue.tasks.size).toBe(0);
     expect(outcome).toBe('done');
+  });
+
+  it('gives the scene back for another delivery when the hand-over fails on our side', async () => {
+    deps.jobStore = Object.assign(Object.create(jobStore) as typeof jobStore, {
+      updateScene: async () => {
+        throw new Error('job store unavailable');
+      },
+    });
+
+    await expect(renderScene()).rejects.toBeInstanceOf(RetryableTaskError);
+
+    // Not split, not rendered, and claimable at once by the redelivery.
+    expect(await scene()).toMatchObject({ status: 'queued' });
+    expect((await scene()).split).toBeUndefined();
+    expect(renderer.frames).toEqual([]);
   });
 
   describe('a scene long enough to split but with a dt updater from its first animation', () => {
