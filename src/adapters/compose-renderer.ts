@@ -62,7 +62,11 @@ export function composeRenderer(
     },
     async checks() {
       const python = fs.existsSync(config.PYTHON);
-      return { python: { ok: python, ...(python ? {} : { detail: `${config.PYTHON} is missing: run npm run setup` }) }, ...sandbox.checks() };
+      return {
+        python: { ok: python, ...(python ? {} : { detail: `${config.PYTHON} is missing: run npm run setup` }) },
+        ...sandbox.checks(),
+        ...(glyphs && { glyphCache: glyphs.status }),
+      };
     },
     start() {
       if (!sandbox.ready) return;

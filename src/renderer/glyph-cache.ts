@@ -22,6 +22,7 @@ const MAX_MANIFEST_BYTES = 64 * 1024;
  */
 export class GlyphCache {
   private files = 0;
+  private state: { ok: boolean; detail: string } = { ok: true, detail: 'not started' };
 
   constructor(private readonly params: { dir: string; pool: WarmWorkerPool; logger: Logger }) {}
 
@@ -39,15 +40,26 @@ export class GlyphCache {
     return this.files > 0 ? this.params.dir : undefined;
   }
 
+  /**
+   * For readiness: always ok, as renders compile their own glyphs without it, with what it holds or why not. The
+   * directory fills one file at a time; this says when it is complete.
+   */
+  get status(): { ok: boolean; detail: string } {
+    return this.state;
+  }
+
   /** Compiles the glyphs in a sandboxed worker and copies them in. Never throws: without glyphs, renders compile their own. */
   async build(): Promise<number> {
     const log = this.params.logger.child({ component: 'glyph-cache' });
+    this.state = { ok: true, detail: 'building' };
     const leased = this.params.pool.startOneOff('glyphs');
     const outputDir = path.join(leased.workDir, 'media');
     try {
       const outcome = await leased.worker.run({ job: { mode: 'glyphs', quality: 'low', outputDir }, timeoutSeconds: 120 });
       if (outcome.kind !== 'result') {
-        log.warn('glyph cache not built', { outcome: outcome.kind, ...(outcome.kind === 'error' && { message: outcome.error.message }) });
+        const message = outcome.kind === 'error' ? outcome.error.message : outcome.kind;
+        log.warn('glyph cache not built', { outcome: outcome.kind, message });
+        this.state = { ok: true, detail: `not built: ${message}` };
         return 0;
       }
       // The worker is dead: nothing can change its directory while the files are checked and copied.
@@ -62,10 +74,12 @@ export class GlyphCache {
         await fs.promises.copyFile(glyph.filePath, path.join(this.params.dir, path.basename(name)));
       }
       this.files = names.length;
+      this.state = { ok: true, detail: `${names.length} glyphs` };
       log.info('glyph cache built', { glyphs: names.length });
       return names.length;
     } catch (error) {
       log.warn('glyph cache not built', { error: (error as Error).message });
+      this.state = { ok: true, detail: `not built: ${(error as Error).message}` };
       return 0;
     } finally {
       await leased.release();

@@ -23,20 +23,30 @@ async function render(service: ServiceHarness, code: string): Promise<JobView> {
 beforeAll(async () => {
   [cached, uncached] = await Promise.all([startService({ GLYPH_CACHE: 'true' }), startService({ GLYPH_CACHE: 'false' })]);
   glyphDir = path.join(cached.dataDir, 'glyphs');
+  // The directory fills one file at a time: the readiness report says when the cache is complete.
   const deadline = Date.now() + 120_000;
-  while (Object.keys(glyphs()).length === 0) {
-    if (Date.now() > deadline) throw new Error('the glyph cache was not built');
+  for (;;) {
+    const detail = await glyphCacheDetail(cached);
+    if (/^\d+ glyphs$/.test(detail)) break;
+    if (detail.startsWith('not built') || Date.now() > deadline) throw new Error(`the glyph cache was not built: ${detail}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 });
+
+async function glyphCacheDetail(service: ServiceHarness): Promise<string> {
+  const report = (await (await service.request('GET', '/readyz')).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+  expect(report.checks.glyphCache?.ok).toBe(true);
+  return report.checks.glyphCache?.detail ?? '';
+}
 
 afterAll(async () => {
   await Promise.all([cached?.stop(), uncached?.stop()]);
 });
 
 describe('the glyph cache', () => {
-  it('holds the SVG of every character a number is written with, and nothing else', () => {
+  it('holds the SVG of every character a number is written with, and nothing else', async () => {
     const names = Object.keys(glyphs());
+    expect(await glyphCacheDetail(cached)).toBe(`${names.length} glyphs`);
     // 0-9, +, -, the point, the thousands separator, the ellipsis.
     expect(names.length).toBeGreaterThanOrEqual(14);
     for (const name of names) expect(name).toMatch(/^[0-9a-f]{16,64}\.svg$/);
