@@ -1,6 +1,6 @@
 /**
  * The benchmarks' knobs, all from the environment, read here once. Defaults keep `npm run bench` under about
- * ten minutes on the 2-core development machine.
+ * fifteen minutes on the 2-core development machine.
  */
 function int(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
@@ -13,6 +13,12 @@ function int(name: string, fallback: number, min = 0): number {
 function list(name: string): string[] | undefined {
   const raw = process.env[name];
   return raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+function qualities(name: string, fallback: Array<'low' | 'high'>): Array<'low' | 'high'> {
+  const values = list(name) ?? fallback;
+  for (const value of values) if (value !== 'low' && value !== 'high') throw new Error(`${name}: low or high, got ${value}`);
+  return values as Array<'low' | 'high'>;
 }
 
 export const settings = {
@@ -30,6 +36,8 @@ export const settings = {
   cacheMissSamples: int('BENCH_CACHE_MISS_SAMPLES', 5, 1),
   /** Largest K of the split model. */
   splitMaxK: int('BENCH_SPLIT_MAX_K', 8, 2),
+  /** Qualities the split model is measured at (low, high); both by default (high adds about five minutes). */
+  splitModelQualities: qualities('BENCH_SPLIT_MODEL_QUALITIES', ['low', 'high']),
   /** Repetitions of each part in the split model (K = 2..8 makes 35 parts per repetition). */
   splitModelReps: int('BENCH_SPLIT_MODEL_REPS', 1, 1),
   /** Per-part dispatch overhead of the split model, ms; by default the service overhead measured in this run. */
