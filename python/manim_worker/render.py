@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import random
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from .limits import apply_job_limits
+from .lifecycle import serve_one_job
 from .probe import describe_output
-from .protocol import PROTOCOL_FD, emit
+from .protocol import emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
 from .scene_state import advance_clock_as_rendered, fingerprint, has_time_based_updaters
 
@@ -276,23 +274,14 @@ def _run(job: dict[str, Any]) -> None:
     _emit_result(_render(job, total), job)
 
 
-def main() -> None:
-    started = time.monotonic()
-    # The worker needs stdin, stdout, stderr and the protocol channel; anything else it was handed (bubblewrap
-    # leaves its user-namespace fd open) is closed before any other code runs, the scene's included.
-    os.closerange(PROTOCOL_FD + 1, 1 << 16)
+def _load() -> dict[str, Any]:
     import manim
 
     _install_play_hook()
-    emit(
-        "ready",
-        manim=manim.__version__,
-        python=platform.python_version(),
-        startupSeconds=round(time.monotonic() - started, 3),
-    )
+    return {"manim": manim.__version__}
 
-    job = json.loads(sys.stdin.readline())
-    apply_job_limits(job["quality"])
+
+def _run_reporting_errors(job: dict[str, Any]) -> None:
     try:
         _run(job)
     except SceneNotFound as exc:
@@ -307,10 +296,10 @@ def main() -> None:
             emit("error", kind="scene_error", **described)
         except BaseException:
             emit("error", kind="scene_error", exception=type(exc).__name__, message=type(exc).__name__)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Threads the scene started must not keep the process alive once the job is over.
-    os._exit(0)
+
+
+def main() -> None:
+    serve_one_job(_load, _run_reporting_errors)
 
 
 if __name__ == "__main__":

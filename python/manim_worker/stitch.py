@@ -7,17 +7,13 @@ parsing them is kept where a crafted file can only hurt this one job. It speaks 
 
 from __future__ import annotations
 
-import json
 import os
-import platform
-import sys
-import time
 from io import BytesIO
 from pathlib import Path
 
-from .limits import apply_job_limits
+from .lifecycle import serve_one_job
 from .probe import describe_output
-from .protocol import PROTOCOL_FD, emit
+from .protocol import emit
 
 
 def stitch(parts: list[Path], output: Path) -> None:
@@ -39,20 +35,6 @@ def stitch(parts: list[Path], output: Path) -> None:
                 container.mux(packet)
 
 
-def main() -> None:
-    started = time.monotonic()
-    os.closerange(PROTOCOL_FD + 1, 1 << 16)  # as the render worker does: nothing inherited stays open
-    import av  # noqa: F401  (loaded while the worker waits for its job)
-
-    # No Manim version here: reading it costs more than the rest of the start-up, and nothing of Manim runs.
-    emit("ready", python=platform.python_version(), startupSeconds=round(time.monotonic() - started, 3))
-    job = json.loads(sys.stdin.readline())
-    apply_job_limits(job["quality"])
-    _run(job)
-    sys.stdout.flush()
-    os._exit(0)
-
-
 def _run(job: dict) -> None:
     try:
         output = Path(job["outputDir"]) / f"{job['scene']}.{job['format']}"
@@ -61,6 +43,17 @@ def _run(job: dict) -> None:
         emit("result", file=os.path.relpath(output, job["outputDir"]), **({"media": media} if media else {}))
     except Exception as exc:  # a part that is not a movie of the expected kind
         emit("error", kind="no_output", message=f"the parts could not be joined: {type(exc).__name__}: {exc}"[:2000])
+
+
+def _load() -> dict:
+    import av  # noqa: F401  (loaded while the worker waits for its job)
+
+    # No Manim version here: reading it costs more than the rest of the start-up, and nothing of Manim runs.
+    return {}
+
+
+def main() -> None:
+    serve_one_job(_load, _run)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,10 @@ Protocol as the render worker's: ready, one job line (`outputDir`, `quality`), t
 from __future__ import annotations
 
 import json
-import os
-import platform
-import sys
-import time
 from pathlib import Path
 
-from .limits import apply_job_limits
-from .protocol import PROTOCOL_FD, emit
+from .lifecycle import serve_one_job
+from .protocol import emit
 
 MANIFEST = "glyphs.json"
 
@@ -37,14 +33,13 @@ def _compile_glyphs(output_dir: Path) -> list[str]:
     return sorted(str(svg.relative_to(output_dir)) for svg in tex_dir.glob("*.svg"))
 
 
-def main() -> None:
-    started = time.monotonic()
-    os.closerange(PROTOCOL_FD + 1, 1 << 16)
+def _load() -> dict:
     import manim
 
-    emit("ready", manim=manim.__version__, python=platform.python_version(), startupSeconds=round(time.monotonic() - started, 3))
-    job = json.loads(sys.stdin.readline())
-    apply_job_limits(job["quality"])
+    return {"manim": manim.__version__}
+
+
+def _run(job: dict) -> None:
     output_dir = Path(job["outputDir"])
     try:
         glyphs = _compile_glyphs(output_dir)
@@ -52,8 +47,10 @@ def main() -> None:
         emit("result", file=MANIFEST)
     except Exception as exc:  # no LaTeX on this host, for one
         emit("error", kind="no_output", message=f"the glyphs could not be compiled: {type(exc).__name__}: {exc}"[:2000])
-    sys.stdout.flush()
-    os._exit(0)
+
+
+def main() -> None:
+    serve_one_job(_load, _run)
 
 
 if __name__ == "__main__":
