@@ -240,7 +240,7 @@ export async function ingress(): Promise<BenchResult> {
   const markdown = [
     `### Ingress: submits with the renderer held still (${settings.ingressConnections} connections, ${settings.ingressSeconds} s, autocannon)`,
     '',
-    'Every submit is tiny.py with a unique comment, answered 202 after parsing the code (scene inspector), checking the quotas, storing the job and enqueuing its task. "First → last second" is 2xx per second at the start and at the end of the run: the backlog of queued jobs grows by every submit. The load generator runs on the same 2 cores as the service; the cores column says who used them.',
+    'Every submit is tiny.py with a unique comment, answered 202 after parsing the code (scene inspector), checking the quotas, storing the job and enqueuing its task. "First → last second" is 2xx per second at the start and at the end of the run: the backlog of queued jobs grows by every submit. Non-2xx answers are quota refusals (429): a run that has any measured the quota, not the ingress, and its figure is only a floor. The load generator runs on the same 2 cores as the service; the cores column says who used them.',
     '',
     table(
       ['target', 'submits/s (2xx)', 'first → last second', 'jobs created', 'latency p50 / p99 / max', 'non-2xx', 'GET /healthz (floor)', 'submits ÷ healthz', 'cores: ingress / inspector / load generator', 'renderer stayed still'],
@@ -267,7 +267,9 @@ export async function ingress(): Promise<BenchResult> {
   const targets: TargetCheck[] = [
     {
       target: 'ingress ≥ 1,000 submits/s embedded',
-      reached: best.map(({ r, rate: v }) => `${v.toFixed(0)}/s ${r.label.replace('embedded, ', '')} (p99 ${r.submits.latencyMs.p99} ms)`).join('; '),
+      reached: best
+        .map(({ r, rate: v }) => `${v.toFixed(0)}/s ${r.label.replace('embedded, ', '')} (p99 ${r.submits.latencyMs.p99} ms${r.submits.non2xx ? `; ${r.submits.non2xx} refused, so a floor` : ''})`)
+        .join('; '),
       met: best.some(({ rate: v }) => v >= 1000),
     },
   ];

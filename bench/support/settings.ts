@@ -45,8 +45,11 @@ export const settings = {
   /** Seconds of load per ingress run, and concurrent connections. */
   ingressSeconds: int('BENCH_INGRESS_SECONDS', 8, 1),
   ingressConnections: int('BENCH_INGRESS_CONNECTIONS', 32, 1),
-  /** Principals (API keys) the many-callers ingress run spreads its submits over, each under the default quota. */
-  ingressPrincipals: int('BENCH_INGRESS_PRINCIPALS', 256, 2),
+  /**
+   * Principals (API keys) the many-callers ingress run spreads its submits over, each under the default quota: enough
+   * that none reaches its 50 active scenes in the run (256 of them capped the run at 12,800 jobs, 1,600/s over 8 s).
+   */
+  ingressPrincipals: int('BENCH_INGRESS_PRINCIPALS', 1024, 2),
   /** Profile the embedded ingress runs (`node --cpu-prof`) and print where the service spent its time. */
   profile: process.env.BENCH_PROFILE === '1' || process.env.BENCH_PROFILE === 'true',
   /** The Python with Manim for the CLI baseline and the warm render processes; the repository's .venv by default. */
