@@ -7,7 +7,7 @@ import { log, table, type BenchResult, type TargetCheck } from './support/report
 import { settings } from './support/settings';
 import { median, ratio, seconds, summarize } from './support/stats';
 import { concat, frameHashes, sameFrames } from './split/ffmpeg';
-import { measureWhole, meetsTarget, modelMarkdown, modelReached, modelSplit, rangeJob, startWarm, tmpFile, type SplitModel, type WholeBaseline } from './split/model';
+import { addWholeRun, measureWhole, meetsTarget, modelMarkdown, modelReached, modelSplit, rangeJob, startWarm, tmpFile, type SplitModel, type WholeBaseline } from './split/model';
 import { loadPartition } from './support/stack-helpers';
 import { ServiceProcess } from './support/service-process';
 import { timedRender } from './support/timed-render';
@@ -113,20 +113,7 @@ export async function split(options: { dispatchMs?: number }): Promise<BenchResu
         cleanup.push(...parts.map((p) => p.workDir), path.dirname(joined));
         if (coldReference) cold.identical.push((await sameFrames(coldReference, joined)).identical);
       },
-      warmWhole: async () => {
-        const [worker] = await startWarm(1);
-        const run = await worker!.run({ code, scene: SCENE, quality: 'low', plan: true, render: true });
-        lowBaseline.wall.push(run.wallMs / 1000);
-        lowBaseline.cpu.push(run.cpuSeconds);
-        lowBaseline.planWall.push(run.planSeconds ?? Number.NaN);
-        lowBaseline.planCpu.push(run.planCpuSeconds ?? Number.NaN);
-        if (!lowBaseline.reference) {
-          lowBaseline.reference = tmpFile('whole.mp4');
-          fs.copyFileSync(run.file!, lowBaseline.reference);
-          cleanup.push(path.dirname(lowBaseline.reference));
-        }
-        worker!.dispose();
-      },
+      warmWhole: () => addWholeRun(lowBaseline, { code, scene: SCENE, quality: 'low', cleanup }),
       warmSplit: async () => {
         const workers = await startWarm(3);
         const t0 = performance.now();

@@ -74,23 +74,26 @@ export function rangeJob(params: { code: string; scene: string; quality: Quality
   return { ...params, plan: false, render: true, from: range.from, upto: range.upto };
 }
 
-/** Renders the scene whole on a warm process (plan + render), `reps` times: the model's baseline and reference. */
+/** Renders the scene whole once on a warm process (plan + render), adding the run to `baseline`. */
+export async function addWholeRun(baseline: WholeBaseline, params: { code: string; scene: string; quality: Quality; cleanup: string[] }): Promise<void> {
+  const [worker] = await startWarm(1);
+  const run = await worker!.run({ code: params.code, scene: params.scene, quality: params.quality, plan: true, render: true });
+  baseline.wall.push(run.wallMs / 1000);
+  baseline.cpu.push(run.cpuSeconds);
+  baseline.planWall.push(run.planSeconds ?? Number.NaN);
+  baseline.planCpu.push(run.planCpuSeconds ?? Number.NaN);
+  if (!baseline.reference) {
+    baseline.reference = tmpFile('whole.mp4');
+    fs.copyFileSync(run.file!, baseline.reference);
+    params.cleanup.push(path.dirname(baseline.reference));
+  }
+  worker!.dispose();
+}
+
+/** The whole render, `reps` times: the model's baseline and reference. */
 export async function measureWhole(params: { code: string; scene: string; quality: Quality; reps: number; cleanup: string[] }): Promise<WholeBaseline> {
   const baseline: WholeBaseline = { wall: [], cpu: [], planWall: [], planCpu: [], reference: '' };
-  for (let rep = 0; rep < params.reps; rep++) {
-    const [worker] = await startWarm(1);
-    const run = await worker!.run({ code: params.code, scene: params.scene, quality: params.quality, plan: true, render: true });
-    baseline.wall.push(run.wallMs / 1000);
-    baseline.cpu.push(run.cpuSeconds);
-    baseline.planWall.push(run.planSeconds ?? Number.NaN);
-    baseline.planCpu.push(run.planCpuSeconds ?? Number.NaN);
-    if (!baseline.reference) {
-      baseline.reference = tmpFile('whole.mp4');
-      fs.copyFileSync(run.file!, baseline.reference);
-      params.cleanup.push(path.dirname(baseline.reference));
-    }
-    worker!.dispose();
-  }
+  for (let rep = 0; rep < params.reps; rep++) await addWholeRun(baseline, params);
   return baseline;
 }
 
