@@ -24,7 +24,7 @@ export class GlyphCache {
   private files = 0;
   private state: { ok: boolean; detail: string } = { ok: true, detail: 'not started' };
 
-  constructor(private readonly params: { dir: string; pool: WarmWorkerPool; logger: Logger }) {}
+  constructor(private readonly params: { dir: string; pool: Pick<WarmWorkerPool, 'startOneOff'>; logger: Logger }) {}
 
   /**
    * Empties (or makes) the directory: the glyphs are rebuilt at each start, as they follow the installed Manim and
@@ -67,12 +67,15 @@ export class GlyphCache {
       if (!manifest.ok) throw new Error(manifest.message);
       const names = JSON.parse(await fs.promises.readFile(manifest.filePath, 'utf8')) as unknown;
       if (!Array.isArray(names) || names.length > MAX_GLYPHS) throw new Error('the manifest is not a list of glyphs');
+      // Every file is checked before any is copied: the directory holds all of the glyphs or none.
+      const checked: string[] = [];
       for (const name of names) {
         if (typeof name !== 'string' || !GLYPH_NAME.test(name)) throw new Error(`not a glyph file: ${String(name).slice(0, 80)}`);
         const glyph = await verifyOutput({ outputDir, reported: name, maxBytes: MAX_GLYPH_BYTES });
         if (!glyph.ok) throw new Error(`${name}: ${glyph.message}`);
-        await fs.promises.copyFile(glyph.filePath, path.join(this.params.dir, path.basename(name)));
+        checked.push(glyph.filePath);
       }
+      for (const file of checked) await fs.promises.copyFile(file, path.join(this.params.dir, path.basename(file)));
       this.files = names.length;
       this.state = { ok: true, detail: `${names.length} glyphs` };
       log.info('glyph cache built', { glyphs: names.length });
