@@ -247,14 +247,15 @@ def _await_verdict() -> dict[str, Any]:
 
 
 def _copy_glyphs(job: dict[str, Any]) -> None:
-    """Starts the render's TeX directory with the glyphs the service compiled ahead (warm_glyphs.py)."""
-    source = job.get("glyphDir")
-    if not source:
-        return
+    """Starts the render's TeX directory with the glyphs the service compiled ahead (warm_glyphs.py) and the
+    formulas this principal's earlier renders compiled (the service's tex-cache.ts): Manim reuses a file it finds."""
     target = Path(job["outputDir"]) / "Tex"  # Manim's tex_dir under the media dir
-    target.mkdir(parents=True, exist_ok=True)
-    for glyph in Path(source).glob("*.svg"):
-        shutil.copyfile(glyph, target / glyph.name)
+    for source in (job.get("glyphDir"), job.get("texSeedDir")):
+        if not source:
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        for glyph in Path(source).glob("*.svg"):
+            shutil.copyfile(glyph, target / glyph.name)
 
 
 def _run(job: dict[str, Any]) -> None:

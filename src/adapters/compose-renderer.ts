@@ -9,6 +9,7 @@ import type { RunRenderTaskDeps } from '../domain/run-render-task';
 import type { Logger } from '../logging/logger';
 import { GlyphCache } from '../renderer/glyph-cache';
 import { ManimSceneRenderer } from '../renderer/manim-scene-renderer';
+import { TexCache } from '../renderer/tex-cache';
 import { createRenderSandbox } from '../renderer/sandbox/create-render-sandbox';
 import { pythonLaunch } from '../renderer/worker/python-launch';
 import { WarmWorkerPool } from '../renderer/worker/warm-worker-pool';
@@ -49,7 +50,13 @@ export function composeRenderer(
     logger,
   });
   const glyphs = config.GLYPH_CACHE ? new GlyphCache({ dir: glyphDir, pool, logger }) : undefined;
-  const renderer = new ManimSceneRenderer({ pool, maxOutputBytes: config.MAX_OUTPUT_BYTES, glyphDir: () => glyphs?.readyDir });
+  const texCache = config.TEX_CACHE ? new TexCache({ root: path.join(config.DATA_DIR, 'tex-cache'), maxBytes: config.TEX_CACHE_MAX_BYTES, logger }) : undefined;
+  const renderer = new ManimSceneRenderer({
+    pool,
+    maxOutputBytes: config.MAX_OUTPUT_BYTES,
+    glyphDir: () => glyphs?.readyDir,
+    ...(texCache && { texCache }),
+  });
   return {
     renderDeps: {
       ...stores,

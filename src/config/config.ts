@@ -48,6 +48,12 @@ const configSchema = z
     SPLIT_MAX_PARTS: int(1, 64).default(8),
     /** Compile the TeX glyphs of numbers once at start and share them read-only with every render (glyph-cache.ts). */
     GLYPH_CACHE: booleanSetting.default(true),
+    /**
+     * Keep the TeX formulas a principal's renders compiled for that principal's next renders on this renderer, up to
+     * TEX_CACHE_MAX_BYTES for all principals, least recently used out (tex-cache.ts).
+     */
+    TEX_CACHE: booleanSetting.default(true),
+    TEX_CACHE_MAX_BYTES: int(0, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
     SPLIT_MIN_SCENE_SECONDS: z.coerce.number().min(0).default(30),
     SPLIT_MIN_PART_SECONDS: z.coerce.number().min(0).default(8),
 

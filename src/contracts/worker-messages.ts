@@ -21,6 +21,8 @@ export const workerRenderJobSchema = z.object({
   planGate: z.boolean().optional(),
   /** Glyphs compiled ahead by the service (glyph-cache.ts), copied into the render's TeX directory first. */
   glyphDir: z.string().optional(),
+  /** Formulas this principal's earlier renders compiled (tex-cache.ts), copied into the TeX directory likewise. */
+  texSeedDir: z.string().optional(),
   /** Render only these animations (a part of a split render); `upto` null: to the end. */
   range: z
     .object({

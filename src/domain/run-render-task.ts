@@ -103,6 +103,7 @@ export async function runRenderTask(
       }
     }
     attempt = await deps.renderer.render({
+      owner: job.owner,
       code: job.code,
       scene,
       quality: job.quality,

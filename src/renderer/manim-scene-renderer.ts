@@ -12,6 +12,7 @@ import type {
   StitchParams,
 } from '../domain/ports/scene-renderer';
 import { probeMedia } from './probe-media';
+import type { TexCache } from './tex-cache';
 import { verifyOutput } from './verify-output';
 import type { LeasedWorker, WarmWorkerPool } from './worker/warm-worker-pool';
 import type { WorkerOutcome } from './worker/worker-process';
@@ -20,6 +21,10 @@ import type { WorkerOutcome } from './worker/worker-process';
 const MEDIA_SUBDIR = 'media';
 /** Where a stitch job's parts are put, beside its media directory. */
 const PARTS_SUBDIR = 'parts';
+/** Where a render's formulas from the TeX cache are put, beside its media directory. */
+const TEX_SEED_SUBDIR = 'tex-seed';
+/** Manim's TeX directory inside the media directory. */
+const TEX_SUBDIR = path.join(MEDIA_SUBDIR, 'Tex');
 
 type Boundaries = RenderAttempt['boundaries'];
 
@@ -31,6 +36,8 @@ export class ManimSceneRenderer implements SceneRenderer {
       maxOutputBytes: number;
       /** Glyphs compiled ahead, for the render to start with (glyph-cache.ts); none until they are ready. */
       glyphDir?: () => string | undefined;
+      /** Formulas kept per principal (tex-cache.ts); none when off. */
+      texCache?: TexCache;
     },
   ) {}
 
@@ -47,11 +54,22 @@ export class ManimSceneRenderer implements SceneRenderer {
     };
     const onPlan = request.onPlan;
     const glyphDir = this.params.glyphDir?.();
+    const texCache = request.owner !== undefined ? this.params.texCache : undefined;
+    let seeded = 0;
     return this.runJob({
       format: request.format,
       timeoutSeconds: request.timeoutSeconds,
       signal: request.signal,
       onMessage,
+      ...(texCache && {
+        prepare: async (leased: LeasedWorker) => {
+          seeded = await texCache.seed(request.owner!, path.join(leased.workDir, TEX_SEED_SUBDIR));
+        },
+        // The worker is dead by now: what it left in its TeX directory can no longer change.
+        afterRun: async (leased: LeasedWorker, outcome: WorkerOutcome) => {
+          if (outcome.kind === 'result') await texCache.collect(request.owner!, path.join(leased.workDir, TEX_SUBDIR));
+        },
+      }),
       ...(onPlan && {
         onPlan: (plan: Extract<WorkerMessage, { type: 'plan' }>) => onPlan({ runTimes: plan.runTimes, timeBasedFrom: plan.timeBasedFrom }),
       }),
@@ -67,6 +85,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         plan: !request.range,
         ...(onPlan && { planGate: true }),
         ...(glyphDir !== undefined && { glyphDir }),
+        ...(seeded > 0 && { texSeedDir: path.join(leased.workDir, TEX_SEED_SUBDIR) }),
         ...(request.range && { range: request.range }),
       }),
       describe: () => ({ animations, boundaries }),
@@ -108,6 +127,8 @@ export class ManimSceneRenderer implements SceneRenderer {
     signal: AbortSignal;
     job: (leased: LeasedWorker) => WorkerJob;
     prepare?: (leased: LeasedWorker) => Promise<void>;
+    /** After the worker has exited, before anything of its directory is checked. */
+    afterRun?: (leased: LeasedWorker, outcome: WorkerOutcome) => Promise<void>;
     onMessage?: (message: WorkerMessage) => void;
     onPlan?: (plan: Extract<WorkerMessage, { type: 'plan' }>) => Promise<PlanVerdict>;
     describe: () => { animations?: number; boundaries: Boundaries };
@@ -131,6 +152,7 @@ export class ManimSceneRenderer implements SceneRenderer {
       throw error;
     }
     const renderSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await params.afterRun?.(leased, outcome);
     const base = { log: leased.worker.output().text, renderSeconds, ...params.describe(), dispose: () => leased.release() };
 
     if (outcome.kind !== 'result') return { ...base, ok: false, failure: failureOf(outcome) };

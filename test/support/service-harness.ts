@@ -37,9 +37,9 @@ export async function startService(
   options: { dataDir?: string } = {},
 ): Promise<ServiceHarness> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-test-'));
-  // The result cache is off unless a test is about it: repeated submits of a fixture must really render. So is the
-  // glyph cache, whose start-up worker would otherwise run beside every test's first render.
-  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', RESULT_CACHE: 'false', GLYPH_CACHE: 'false', ...env });
+  // The result cache is off unless a test is about it: repeated submits of a fixture must really render. So are the
+  // glyph cache, whose start-up worker would otherwise run beside every test's first render, and the TeX cache.
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', RESULT_CACHE: 'false', GLYPH_CACHE: 'false', TEX_CACHE: 'false', ...env });
   const server = await startServer(config, createLogger({ level: config.LOG_LEVEL }));
   const request = (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${route}`, {

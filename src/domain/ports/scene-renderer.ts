@@ -21,6 +21,8 @@ export interface RenderSceneParams {
   onPlan?(plan: ScenePlan): Promise<PlanVerdict>;
   /** Render only this animation range, describing the scene at its ends (a part of a split render). */
   range?: AnimationSpan;
+  /** The job's owner: the render may start with the formulas this principal's renders compiled, and adds its own. */
+  owner?: string;
 }
 
 /**

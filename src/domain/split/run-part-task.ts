@@ -53,6 +53,7 @@ export async function runPartTask(
   let attempt: RenderAttempt | undefined;
   try {
     attempt = await deps.renderer.render({
+      owner: job.owner,
       code: job.code,
       scene: sceneName,
       quality: job.quality,

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SqliteApiKeyStore } from '../../src/adapters/local/sqlite-api-key-store';
+import { mintApiKey } from '../../src/auth/api-keys';
+import type { JobView } from '../../src/contracts/job';
+import { frameHashes } from '../support/frame-hashes';
+import { fixture, startService, type ServiceHarness } from '../support/service-harness';
+
+// Formulas a principal's renders compiled, kept for that principal's next renders, and for no one else's.
+jest.setTimeout(240_000);
+
+let service: ServiceHarness;
+let otherKey: string;
+
+beforeAll(async () => {
+  service = await startService({ TEX_CACHE: 'true' });
+  const keys = new SqliteApiKeyStore({ filePath: path.join(service.dataDir, 'api-keys.sqlite') });
+  const minted = mintApiKey({ principal: 'someone-else', now: new Date() });
+  await keys.putKey({ record: minted.record });
+  keys.close();
+  otherKey = minted.key;
+});
+
+afterAll(async () => {
+  await service.stop();
+});
+
+async function render(headers: Record<string, string> = {}): Promise<string[]> {
+  const res = await service.request('POST', '/v1/renders', { code: fixture('tex_equation.py'), quality: 'low' }, headers);
+  expect(res.status).toBe(202);
+  let job = (await res.json()) as JobView;
+  const deadline = Date.now() + 180_000;
+  while (!['succeeded', 'failed', 'cancelled'].includes(job.status) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    job = (await (await service.request('GET', `/v1/renders/${job.id}`, undefined, headers)).json()) as JobView;
+  }
+  expect(job.status).toBe('succeeded');
+  const video = await service.request('GET', new URL(job.scenes[0]!.output!.url, service.url).pathname, undefined, headers);
+  const file = path.join(service.dataDir, `download-${job.id}.mp4`);
+  fs.writeFileSync(file, Buffer.from(await video.arrayBuffer()));
+  return frameHashes(file);
+}
+
+/** The cached formulas, per principal directory. */
+function cached(): Record<string, string[]> {
+  const root = path.join(service.dataDir, 'tex-cache');
+  return Object.fromEntries(fs.readdirSync(root).map((dir) => [dir, fs.readdirSync(path.join(root, dir)).sort()]));
+}
+
+describe('the TeX cache', () => {
+  it("starts a principal's renders from the formulas its earlier renders compiled, and no one else's", async () => {
+    const first = await render();
+    const [[dir, formulas]] = Object.entries(cached()) as [[string, string[]]];
+    expect(formulas.length).toBe(2); // one file per MathTex: the two equations
+    for (const name of formulas) expect(name).toMatch(/^[0-9a-f]{16,64}\.svg$/);
+
+    // A second render with the cache as the first left it: the very same frames.
+    expect(await render()).toEqual(first);
+
+    // Only the service can write the cache; doing so here shows that renders read it rather than compile again,
+    // and that another principal's render does not.
+    const folder = path.join(service.dataDir, 'tex-cache', dir);
+    for (const name of formulas) {
+      const file = path.join(folder, name);
+      // The same glyphs (so the formula's parts still match), slanted.
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/<path /g, '<path transform="skewX(20)" '));
+    }
+    const changed = await render();
+    expect(changed.length).toBe(first.length);
+    expect(changed).not.toEqual(first);
+    const other = await render({ 'x-api-key': otherKey });
+    expect(other).toEqual(first);
+    expect(Object.keys(cached())).toHaveLength(2);
+  });
+});

@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../../../src/logging/create-logger';
+import { TexCache } from '../../../src/renderer/tex-cache';
+
+/** What the TeX cache keeps of a finished render, for whom, and what it hands the next render. */
+
+const A = `${'a'.repeat(40)}.svg`;
+const B = `${'b'.repeat(40)}.svg`;
+
+let root: string;
+let cache: TexCache;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'tex-cache-'));
+  cache = new TexCache({ root: path.join(root, 'cache'), maxBytes: 1024 * 1024, logger: createLogger({ level: 'silent' }) });
+});
+
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** A render's TeX directory holding `files`. */
+function texDir(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(root, 'render-'));
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const seedDir = () => path.join(fs.mkdtempSync(path.join(root, 'worker-')), 'tex-seed');
+const read = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((n) => [n, fs.readFileSync(path.join(dir, n), 'utf8')]));
+
+describe('TexCache', () => {
+  it("hands a principal's next render the formulas its renders compiled, and no one else", async () => {
+    expect(await cache.collect('alice', texDir({ [A]: '<svg>a</svg>', 'x.tex': '\\frac', 'x.dvi': 'dvi', 'notes.svg': '<svg/>' }))).toBe(1);
+    const alice = seedDir();
+    expect(await cache.seed('alice', alice)).toBe(1);
+    expect(read(alice)).toEqual({ [A]: '<svg>a</svg>' });
+    const bob = seedDir();
+    expect(await cache.seed('bob', bob)).toBe(0);
+    expect(fs.existsSync(bob)).toBe(false);
+  });
+
+  it('keeps the first file under a name: a later render cannot replace it', async () => {
+    await cache.collect('alice', texDir({ [A]: '<svg>first</svg>' }));
+    expect(await cache.collect('alice', texDir({ [A]: '<svg>second</svg>', [B]: '<svg>b</svg>' }))).toBe(1);
+    const dir = seedDir();
+    await cache.seed('alice', dir);
+    expect(read(dir)).toEqual({ [A]: '<svg>first</svg>', [B]: '<svg>b</svg>' });
+  });
+
+  it('takes no symlink, directory, FIFO or oversized file a scene left under a formula name', async () => {
+    const secret = path.join(root, 'secret');
+    fs.writeFileSync(secret, 'credentials');
+    const dir = texDir({ [`${'c'.repeat(40)}.svg`]: 'x'.repeat(1024 * 1024 + 1) });
+    fs.symlinkSync(secret, path.join(dir, A));
+    fs.mkdirSync(path.join(dir, B));
+    execFileSync('mkfifo', [path.join(dir, `${'d'.repeat(40)}.svg`)]);
+    expect(await cache.collect('alice', dir)).toBe(0);
+    expect(await cache.seed('alice', seedDir())).toBe(0);
+  });
+
+  it('stays within its bound, dropping the least recently used formulas first', async () => {
+    const small = new TexCache({ root: path.join(root, 'small'), maxBytes: 250, logger: createLogger({ level: 'silent' }) });
+    const names = ['1', '2', '3'].map((c) => `${c.repeat(40)}.svg`);
+    await small.collect('alice', texDir({ [names[0]!]: 'x'.repeat(100) }));
+    await new Promise((r) => setTimeout(r, 20));
+    await small.collect('bob', texDir({ [names[1]!]: 'x'.repeat(100) }));
+    await new Promise((r) => setTimeout(r, 20));
+    await small.seed('alice', seedDir()); // alice's formula is used again: bob's is now the oldest
+    await new Promise((r) => setTimeout(r, 20));
+    await small.collect('carol', texDir({ [names[2]!]: 'x'.repeat(100) }));
+    const [alice, bob, carol] = [seedDir(), seedDir(), seedDir()];
+    expect([await small.seed('alice', alice), await small.seed('bob', bob), await small.seed('carol', carol)]).toEqual([1, 0, 1]);
+  });
+});
