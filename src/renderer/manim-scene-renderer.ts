@@ -67,7 +67,10 @@ export class ManimSceneRenderer implements SceneRenderer {
         },
         // The worker is dead by now: what it left in its TeX directory can no longer change.
         afterRun: async (leased: LeasedWorker, outcome: WorkerOutcome) => {
-          if (outcome.kind === 'result') await texCache.collect(request.owner!, path.join(leased.workDir, TEX_SUBDIR));
+          if (outcome.kind !== 'result') return;
+          // The shared glyphs the render started with are not this principal's to keep.
+          const glyphs = glyphDir ? new Set(await fs.promises.readdir(glyphDir).catch(() => [])) : undefined;
+          await texCache.collect(request.owner!, path.join(leased.workDir, TEX_SUBDIR), glyphs);
         },
       }),
       ...(onPlan && {

@@ -47,16 +47,17 @@ export class TexCache {
   }
 
   /**
-   * Keeps the formulas a finished render left in its TeX directory. Call only once the worker is dead. Returns how
-   * many new ones were kept. Never throws.
+   * Keeps the formulas a finished render left in its TeX directory, but for the names in `except` (what the render
+   * was given from elsewhere, the shared glyphs). Call only once the worker is dead. Returns how many new ones were
+   * kept. Never throws.
    */
-  async collect(principal: string, texDir: string): Promise<number> {
+  async collect(principal: string, texDir: string, except: ReadonlySet<string> = new Set()): Promise<number> {
     let kept = 0;
     try {
       const target = this.dirOf(principal);
       await fs.promises.mkdir(target, { recursive: true, mode: 0o700 });
       for (const name of await fs.promises.readdir(texDir)) {
-        if (!FORMULA_NAME.test(name) || fs.existsSync(path.join(target, name))) continue;
+        if (!FORMULA_NAME.test(name) || except.has(name) || fs.existsSync(path.join(target, name))) continue;
         if (await copyRegularFile(path.join(texDir, name), path.join(target, name))) kept++;
       }
       if (kept > 0) await this.trim();

@@ -13,7 +13,16 @@ let service: ServiceHarness;
 let otherKey: string;
 
 beforeAll(async () => {
-  service = await startService({ TEX_CACHE: 'true' });
+  // With the shared glyphs too, complete before the first render: they are copied into every render's TeX
+  // directory, and are not the principal's to keep.
+  service = await startService({ TEX_CACHE: 'true', GLYPH_CACHE: 'true' });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const report = (await (await service.request('GET', '/readyz')).json()) as { checks: Record<string, { detail?: string }> };
+    if (/^\d+ glyphs$/.test(report.checks.glyphCache?.detail ?? '')) break;
+    if (Date.now() > deadline) throw new Error(`the glyph cache was not built: ${JSON.stringify(report.checks.glyphCache)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const keys = new SqliteApiKeyStore({ filePath: path.join(service.dataDir, 'api-keys.sqlite') });
   const minted = mintApiKey({ principal: 'someone-else', now: new Date() });
   await keys.putKey({ record: minted.record });
@@ -51,7 +60,7 @@ describe('the TeX cache', () => {
   it("starts a principal's renders from the formulas its earlier renders compiled, and no one else's", async () => {
     const first = await render();
     const [[dir, formulas]] = Object.entries(cached()) as [[string, string[]]];
-    expect(formulas.length).toBe(2); // one file per MathTex: the two equations
+    expect(formulas.length).toBe(2); // one file per MathTex, the two equations; not the glyphs
     for (const name of formulas) expect(name).toMatch(/^[0-9a-f]{16,64}\.svg$/);
 
     // A second render with the cache as the first left it: the very same frames.

@@ -43,6 +43,13 @@ describe('TexCache', () => {
     expect(fs.existsSync(bob)).toBe(false);
   });
 
+  it('leaves out the names it is told to (the shared glyphs a render started with)', async () => {
+    expect(await cache.collect('alice', texDir({ [A]: '<svg>a</svg>', [B]: '<svg>glyph</svg>' }), new Set([B]))).toBe(1);
+    const dir = seedDir();
+    await cache.seed('alice', dir);
+    expect(Object.keys(read(dir))).toEqual([A]);
+  });
+
   it('keeps the first file under a name: a later render cannot replace it', async () => {
     await cache.collect('alice', texDir({ [A]: '<svg>first</svg>' }));
     expect(await cache.collect('alice', texDir({ [A]: '<svg>second</svg>', [B]: '<svg>b</svg>' }))).toBe(1);
