@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { JobView } from '../../src/contracts/job';
 import { frameHashes } from '../support/frame-hashes';
-import { fixture, startService, type ServiceHarness } from '../support/service-harness';
+import { fixture, glyphCacheDetail, startService, waitForGlyphCache, type ServiceHarness } from '../support/service-harness';
 
 // The TeX glyphs of numbers, compiled once when the renderer starts and shared read-only with every render.
 jest.setTimeout(240_000);
@@ -23,21 +23,8 @@ async function render(service: ServiceHarness, code: string): Promise<JobView> {
 beforeAll(async () => {
   [cached, uncached] = await Promise.all([startService({ GLYPH_CACHE: 'true' }), startService({ GLYPH_CACHE: 'false' })]);
   glyphDir = path.join(cached.dataDir, 'glyphs');
-  // The directory fills one file at a time: the readiness report says when the cache is complete.
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const detail = await glyphCacheDetail(cached);
-    if (/^\d+ glyphs$/.test(detail)) break;
-    if (detail.startsWith('not built') || Date.now() > deadline) throw new Error(`the glyph cache was not built: ${detail}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForGlyphCache(cached);
 });
-
-async function glyphCacheDetail(service: ServiceHarness): Promise<string> {
-  const report = (await (await service.request('GET', '/readyz')).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
-  expect(report.checks.glyphCache?.ok).toBe(true);
-  return report.checks.glyphCache?.detail ?? '';
-}
 
 afterAll(async () => {
   await Promise.all([cached?.stop(), uncached?.stop()]);

@@ -4,7 +4,7 @@ import { SqliteApiKeyStore } from '../../src/adapters/local/sqlite-api-key-store
 import { mintApiKey } from '../../src/auth/api-keys';
 import type { JobView } from '../../src/contracts/job';
 import { frameHashes } from '../support/frame-hashes';
-import { fixture, startService, type ServiceHarness } from '../support/service-harness';
+import { fixture, startService, waitForGlyphCache, type ServiceHarness } from '../support/service-harness';
 
 // Formulas a principal's renders compiled, kept for that principal's next renders, and for no one else's.
 jest.setTimeout(240_000);
@@ -16,13 +16,7 @@ beforeAll(async () => {
   // With the shared glyphs too, complete before the first render: they are copied into every render's TeX
   // directory, and are not the principal's to keep.
   service = await startService({ TEX_CACHE: 'true', GLYPH_CACHE: 'true' });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const report = (await (await service.request('GET', '/readyz')).json()) as { checks: Record<string, { detail?: string }> };
-    if (/^\d+ glyphs$/.test(report.checks.glyphCache?.detail ?? '')) break;
-    if (Date.now() > deadline) throw new Error(`the glyph cache was not built: ${JSON.stringify(report.checks.glyphCache)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForGlyphCache(service);
   const keys = new SqliteApiKeyStore({ filePath: path.join(service.dataDir, 'api-keys.sqlite') });
   const minted = mintApiKey({ principal: 'someone-else', now: new Date() });
   await keys.putKey({ record: minted.record });

@@ -32,6 +32,24 @@ export interface ServiceHarness {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
+/** What `GET /readyz` says of the glyph cache: `building`, `<n> glyphs`, `not built: <why>`. */
+export async function glyphCacheDetail(service: ServiceHarness): Promise<string> {
+  const report = (await (await service.request('GET', '/readyz')).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+  expect(report.checks.glyphCache?.ok).toBe(true);
+  return report.checks.glyphCache?.detail ?? '';
+}
+
+/** Waits until the glyph cache is complete (its directory fills one file at a time; readiness says when it is done). */
+export async function waitForGlyphCache(service: ServiceHarness, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const detail = await glyphCacheDetail(service);
+    if (/^\d+ glyphs$/.test(detail)) return;
+    if (detail.startsWith('not built') || Date.now() > deadline) throw new Error(`the glyph cache was not built: ${detail}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function startService(
   env: Record<string, string> = {},
   options: { dataDir?: string } = {},
