@@ -1,3 +1,4 @@
+import type { Logger } from '../../logging/logger';
 import { partsPrefix } from '../blob-keys';
 import type { JobRecord, SceneRecord } from '../job';
 import { RetryableTaskError } from '../retryable-task-error';
@@ -38,4 +39,20 @@ export async function retryOrFallBack(
 ): Promise<void> {
   if (params.retryCount + 1 < params.maxAttempts) throw new RetryableTaskError(params.reason);
   await fallBackToWhole(deps, { job: params.job, scene: params.scene, reason: params.fallbackReason }).catch(() => null);
+}
+
+/**
+ * The end of a part or join task that threw: a RetryableTaskError goes back to the queue as it is; anything else
+ * failed on our side, and is retried or, after the last attempt, sent to a whole render.
+ */
+export async function onTaskError(
+  deps: SplitDeps,
+  error: unknown,
+  params: { job: JobRecord; scene: string; retryCount: number; maxAttempts: number; log: Logger; logMessage: string; fallbackReason: (message: string) => string },
+): Promise<void> {
+  if (error instanceof RetryableTaskError) throw error;
+  const message = (error as Error).message;
+  params.log.error(params.logMessage, { error: message });
+  const { job, scene, retryCount, maxAttempts } = params;
+  await retryOrFallBack(deps, { job, scene, retryCount, maxAttempts, reason: message, fallbackReason: params.fallbackReason(message) });
 }

@@ -7,9 +7,8 @@ import { classifyRenderFailure } from '../classify-render-failure';
 import { isSplitActive, isTerminal, type JobRecord } from '../job';
 import type { RenderAttempt } from '../ports/scene-renderer';
 import { failTransition } from '../scene-transitions';
-import { RetryableTaskError } from '../retryable-task-error';
 import type { RunRenderTaskDeps } from '../run-render-task';
-import { afterSplitChange, fallBackToWhole, retryOrFallBack } from './fall-back';
+import { afterSplitChange, fallBackToWhole, onTaskError, retryOrFallBack } from './fall-back';
 import { PROGRESS_EVERY_HEARTBEATS, reportPartProgress } from './report-part-progress';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { recordPartTransition } from './split-transitions';
@@ -72,16 +71,14 @@ export async function runPartTask(
 
     await recordPartAttempt(deps, { job, scene: sceneName, index, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog });
   } catch (error) {
-    if (error instanceof RetryableTaskError) throw error;
-    const message = (error as Error).message;
-    log.error('part task failed on our side', { error: message });
-    await retryOrFallBack(deps, {
+    await onTaskError(deps, error, {
       job,
       scene: sceneName,
       retryCount: params.retryCount,
       maxAttempts: params.maxAttempts,
-      reason: message,
-      fallbackReason: `part ${index + 1} failed on our side ${params.maxAttempts} times: ${message}`,
+      log,
+      logMessage: 'part task failed on our side',
+      fallbackReason: (message) => `part ${index + 1} failed on our side ${params.maxAttempts} times: ${message}`,
     });
   } finally {
     work.end();

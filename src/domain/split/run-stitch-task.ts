@@ -5,9 +5,8 @@ import { classifyRenderFailure } from '../classify-render-failure';
 import { isSplitActive, isTerminal, type ScenePart } from '../job';
 import type { BlobStore } from '../ports/blob-store';
 import type { RenderAttempt } from '../ports/scene-renderer';
-import { RetryableTaskError } from '../retryable-task-error';
 import type { RunRenderTaskDeps } from '../run-render-task';
-import { fallBackToWhole, retryOrFallBack } from './fall-back';
+import { fallBackToWhole, onTaskError, retryOrFallBack } from './fall-back';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { allPartsRendered, finishStitchTransition } from './split-transitions';
 import { boundaryMismatch } from './verify-boundaries';
@@ -75,7 +74,7 @@ export async function runStitchTask(
         job,
         scene: sceneName,
         retryCount: params.retryCount,
-      maxAttempts: params.maxAttempts,
+        maxAttempts: params.maxAttempts,
         reason: `the join failed: ${reason}`,
         fallbackReason: `the parts could not be joined: ${reason}`,
       });
@@ -104,16 +103,14 @@ export async function runStitchTask(
     log.info('stitch outcome', { outcome: 'succeeded', parts: parts.length, bytes: stored.bytes, stitchSeconds: attempt.renderSeconds });
     await deps.notify?.({ jobId });
   } catch (error) {
-    if (error instanceof RetryableTaskError) throw error;
-    const message = (error as Error).message;
-    log.error('stitch task failed on our side', { error: message });
-    await retryOrFallBack(deps, {
+    await onTaskError(deps, error, {
       job,
       scene: sceneName,
       retryCount: params.retryCount,
       maxAttempts: params.maxAttempts,
-      reason: message,
-      fallbackReason: `the parts could not be joined on our side ${params.maxAttempts} times: ${message}`,
+      log,
+      logMessage: 'stitch task failed on our side',
+      fallbackReason: (message) => `the parts could not be joined on our side ${params.maxAttempts} times: ${message}`,
     });
   } finally {
     work.end();
