@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RenderError } from '../../src/contracts/job';
 import { ValidationError } from '../../src/domain/errors';
-import type { JobRecord, ScenePart, StoredOutput } from '../../src/domain/job';
+import type { JobRecord, ScenePart, SceneRecord, StoredOutput } from '../../src/domain/job';
 import { summariseJobStatus } from '../../src/domain/job-status';
 import type { ClaimResult, JobStore } from '../../src/domain/ports/job-store';
 import { finishStitchTransition, recordPartTransition, startSplitTransition } from '../../src/domain/split/split-transitions';
@@ -415,17 +415,21 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
     });
 
     describe('updating a scene', () => {
-      /** A job whose Intro was claimed and then handed over to RANGES. */
-      async function inParts(): Promise<JobRecord> {
-        const job = await created({ scenes: ['Intro', 'Outro'] });
-        const lease = await claimed(job.id, 'Intro', at(1000));
-        const started = await store.updateScene({
-          jobId: job.id,
+      /** Claims the job's Intro and hands it over to RANGES: the scene as stored, or null if refused. */
+      async function startSplit(jobId: string): Promise<SceneRecord | null> {
+        const lease = await claimed(jobId, 'Intro', at(1000));
+        return store.updateScene({
+          jobId,
           scene: 'Intro',
           now: at(1500),
           change: (scene) => startSplitTransition(scene, { token: lease.leaseToken, ranges: RANGES, now: at(1500) }),
         });
-        if (!started) throw new Error('setup: the split was refused');
+      }
+
+      /** A job whose Intro was claimed and then handed over to RANGES. */
+      async function inParts(): Promise<JobRecord> {
+        const job = await created({ scenes: ['Intro', 'Outro'] });
+        if (!(await startSplit(job.id))) throw new Error('setup: the split was refused');
         return job;
       }
 
@@ -434,13 +438,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
 
       it('applies the change and returns the scene as stored, nested split and all', async () => {
         const job = await created();
-        const lease = await claimed(job.id, 'Intro', at(1000));
-        const started = await store.updateScene({
-          jobId: job.id,
-          scene: 'Intro',
-          now: at(1500),
-          change: (scene) => startSplitTransition(scene, { token: lease.leaseToken, ranges: RANGES, now: at(1500) }),
-        });
+        const started = await startSplit(job.id);
         expect(started).toMatchObject({ status: 'rendering', attempts: 1, updatedAt: at(1500).toISOString() });
         expect(started?.split).toEqual({
           parts: [
