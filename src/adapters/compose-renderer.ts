@@ -54,7 +54,7 @@ export function composeRenderer(
   const renderer = new ManimSceneRenderer({
     pool,
     maxOutputBytes: config.MAX_OUTPUT_BYTES,
-    glyphDir: () => glyphs?.readyDir,
+    ...(glyphs && { glyphs }),
     ...(texCache && { texCache }),
   });
   return {

@@ -21,7 +21,7 @@ const MAX_MANIFEST_BYTES = 64 * 1024;
  * its own.
  */
 export class GlyphCache {
-  private files = 0;
+  private held: ReadonlySet<string> = new Set();
   private state: { ok: boolean; detail: string } = { ok: true, detail: 'not started' };
 
   constructor(private readonly params: { dir: string; pool: Pick<WarmWorkerPool, 'startOneOff'>; logger: Logger }) {}
@@ -37,7 +37,12 @@ export class GlyphCache {
 
   /** The directory to hand a render, once it holds glyphs. */
   get readyDir(): string | undefined {
-    return this.files > 0 ? this.params.dir : undefined;
+    return this.held.size > 0 ? this.params.dir : undefined;
+  }
+
+  /** The names of the glyphs it holds (none until it is ready). */
+  get names(): ReadonlySet<string> {
+    return this.held;
   }
 
   /**
@@ -76,7 +81,7 @@ export class GlyphCache {
         checked.push(glyph.filePath);
       }
       for (const file of checked) await fs.promises.copyFile(file, path.join(this.params.dir, path.basename(file)));
-      this.files = names.length;
+      this.held = new Set(checked.map((file) => path.basename(file)));
       this.state = { ok: true, detail: `${names.length} glyphs` };
       log.info('glyph cache built', { glyphs: names.length });
       return names.length;

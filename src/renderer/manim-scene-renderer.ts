@@ -11,6 +11,7 @@ import type {
   SceneRenderer,
   StitchParams,
 } from '../domain/ports/scene-renderer';
+import type { GlyphCache } from './glyph-cache';
 import { probeMedia } from './probe-media';
 import type { TexCache } from './tex-cache';
 import { verifyOutput } from './verify-output';
@@ -35,7 +36,7 @@ export class ManimSceneRenderer implements SceneRenderer {
       pool: WarmWorkerPool;
       maxOutputBytes: number;
       /** Glyphs compiled ahead, for the render to start with (glyph-cache.ts); none until they are ready. */
-      glyphDir?: () => string | undefined;
+      glyphs?: Pick<GlyphCache, 'readyDir' | 'names'>;
       /** Formulas kept per principal (tex-cache.ts); none when off. */
       texCache?: TexCache;
     },
@@ -53,7 +54,7 @@ export class ManimSceneRenderer implements SceneRenderer {
       }
     };
     const onPlan = request.onPlan;
-    const glyphDir = this.params.glyphDir?.();
+    const glyphDir = this.params.glyphs?.readyDir;
     const texCache = request.owner !== undefined ? this.params.texCache : undefined;
     let seeded = 0;
     return this.runJob({
@@ -69,8 +70,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         afterRun: async (leased: LeasedWorker, outcome: WorkerOutcome) => {
           if (outcome.kind !== 'result') return;
           // The shared glyphs the render started with are not this principal's to keep.
-          const glyphs = glyphDir ? new Set(await fs.promises.readdir(glyphDir).catch(() => [])) : undefined;
-          await texCache.collect(request.owner!, path.join(leased.workDir, TEX_SUBDIR), glyphs);
+          await texCache.collect(request.owner!, path.join(leased.workDir, TEX_SUBDIR), glyphDir ? this.params.glyphs!.names : undefined);
         },
       }),
       ...(onPlan && {
