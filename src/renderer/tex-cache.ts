@@ -19,6 +19,9 @@ const MAX_FORMULA_BYTES = 1024 * 1024;
  * cache is bounded, least recently used first out.
  */
 export class TexCache {
+  /** Bytes held, for all principals: counted once from the disk, then kept up to date; trimming recounts. */
+  private bytes: number | undefined;
+
   constructor(private readonly params: { root: string; maxBytes: number; logger: Logger }) {
     fs.mkdirSync(params.root, { recursive: true, mode: 0o700 });
   }
@@ -56,11 +59,15 @@ export class TexCache {
     try {
       const target = this.dirOf(principal);
       await fs.promises.mkdir(target, { recursive: true, mode: 0o700 });
+      this.bytes ??= await this.countBytes();
       for (const name of await fs.promises.readdir(texDir)) {
-        if (!FORMULA_NAME.test(name) || except.has(name) || fs.existsSync(path.join(target, name))) continue;
-        if (await copyRegularFile(path.join(texDir, name), path.join(target, name))) kept++;
+        if (!FORMULA_NAME.test(name) || except.has(name)) continue;
+        const copied = await copyRegularFile(path.join(texDir, name), path.join(target, name));
+        if (copied === undefined) continue;
+        kept++;
+        this.bytes += copied;
       }
-      if (kept > 0) await this.trim();
+      if (this.bytes > this.params.maxBytes) await this.trim();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.params.logger.warn('tex cache not updated', { error: (error as Error).message });
     }
@@ -71,8 +78,24 @@ export class TexCache {
     return path.join(this.params.root, createHash('sha256').update(principal).digest('hex').slice(0, 32));
   }
 
+  private async countBytes(): Promise<number> {
+    return (await this.files()).reduce((sum, f) => sum + f.bytes, 0);
+  }
+
   /** Removes the least recently used formulas, of any principal, until the cache fits its bound. */
   private async trim(): Promise<void> {
+    const files = await this.files();
+    let total = files.reduce((sum, f) => sum + f.bytes, 0);
+    files.sort((a, b) => a.usedAt - b.usedAt);
+    for (const f of files) {
+      if (total <= this.params.maxBytes) break;
+      await fs.promises.rm(f.file, { force: true });
+      total -= f.bytes;
+    }
+    this.bytes = total;
+  }
+
+  private async files(): Promise<Array<{ file: string; bytes: number; usedAt: number }>> {
     const files: Array<{ file: string; bytes: number; usedAt: number }> = [];
     for (const dir of await fs.promises.readdir(this.params.root)) {
       for (const name of await fs.promises.readdir(path.join(this.params.root, dir))) {
@@ -81,30 +104,31 @@ export class TexCache {
         files.push({ file, bytes: stat.size, usedAt: stat.mtimeMs });
       }
     }
-    let total = files.reduce((sum, f) => sum + f.bytes, 0);
-    files.sort((a, b) => a.usedAt - b.usedAt);
-    for (const f of files) {
-      if (total <= this.params.maxBytes) break;
-      await fs.promises.rm(f.file, { force: true });
-      total -= f.bytes;
-    }
+    return files;
   }
 }
 
 /**
- * Copies `from` to `to` if it is a regular file (not followed if a symlink; a FIFO does not block) under the size
- * cap; the check and the copy read the same descriptor.
+ * Copies `from` to a new file `to` if it is a regular file (not followed if a symlink; a FIFO does not block) under
+ * the size cap; the check and the copy read the same descriptor. Returns the bytes copied, or undefined if it did
+ * not copy (also when `to` exists: the first file under a name stays).
  */
-async function copyRegularFile(from: string, to: string): Promise<boolean> {
+async function copyRegularFile(from: string, to: string): Promise<number | undefined> {
   const source = await fs.promises.open(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK).catch(() => undefined);
-  if (!source) return false;
+  if (!source) return undefined;
   try {
     const stat = await source.stat();
-    if (!stat.isFile() || stat.size > MAX_FORMULA_BYTES) return false;
+    if (!stat.isFile() || stat.size > MAX_FORMULA_BYTES) return undefined;
     const data = await source.readFile();
-    if (data.length > MAX_FORMULA_BYTES) return false;
-    await fs.promises.writeFile(to, data, { flag: 'wx', mode: 0o644 });
-    return true;
+    if (data.length > MAX_FORMULA_BYTES) return undefined;
+    const written = await fs.promises.writeFile(to, data, { flag: 'wx', mode: 0o644 }).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') return false;
+        throw error;
+      },
+    );
+    return written ? data.length : undefined;
   } finally {
     await source.close();
   }
