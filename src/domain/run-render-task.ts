@@ -10,12 +10,10 @@ import type { JobStore } from './ports/job-store';
 import type { ResultCache } from './ports/result-cache';
 import type { RenderAttempt, SceneRenderer } from './ports/scene-renderer';
 import type { TaskQueue } from './ports/task-queue';
+import { RetryableTaskError } from './retryable-task-error';
 import { planGateFor } from './split/plan-gate';
 import type { SplitPolicy } from './split/plan-split';
 import { recordPartAttempt } from './split/run-part-task';
-import { RetryableTaskError } from './retryable-task-error';
-
-export { RetryableTaskError };
 import { resumeSplit } from './split/split-tasks';
 
 export interface RunRenderTaskDeps {
@@ -40,7 +38,6 @@ export interface RunRenderTaskDeps {
   split?: { policy: SplitPolicy; taskQueue: TaskQueue };
 }
 
-
 /**
  * Handles one delivery of a render task. Deliveries are at least once, so this is idempotent: a scene that is
  * already terminal is acknowledged without work, and one with a live lease elsewhere is left to its holder.
@@ -53,13 +50,15 @@ export async function runRenderTask(
 ): Promise<void> {
   const { jobId, scene } = params.task;
   const log = deps.logger.child({ jobId, scene, retryCount: params.retryCount });
+  // Queues what is due of a scene that went on in parts.
+  const resumeParts = () => resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene });
   const { leaseMs } = deps;
   const claim = await deps.jobStore.claimScene({ jobId, scene, leaseMs, now: deps.clock.now() });
   if (!claim.claimed) {
     if (claim.reason === 'leased') throw new RetryableTaskError('the scene is being rendered by another delivery');
     log.info('render task skipped', { reason: claim.reason });
     // A redelivery after the scene went on in parts, perhaps before they were all queued: queue what is due.
-    if (claim.reason === 'split') await resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene });
+    if (claim.reason === 'split') await resumeParts();
     // A redelivery after the outcome was recorded but before the notice went out: send it now.
     if (claim.reason === 'terminal') await deps.notify?.({ jobId });
     return;
@@ -126,7 +125,7 @@ export async function runRenderTask(
       // to the part's own task.
       outcomeLog.info('render outcome', { outcome: 'split', parts: gate.handedOver.split!.parts.length });
       const stopped = !attempt.ok && attempt.failure.reason === 'stopped';
-      if (params.signal.aborted || stopped) return await resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene });
+      if (params.signal.aborted || stopped) return await resumeParts();
       await recordPartAttempt(deps, { job, scene, index: 0, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog.child({ part: 0 }) });
       return;
     }
@@ -200,7 +199,7 @@ export async function runRenderTask(
     log.error('render task failed on our side', { error: (error as Error).message });
     if (gate?.handedOver) {
       // The scene is in parts now: whatever this delivery did not record, the parts' own tasks render.
-      await resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene }).catch((queueError: Error) => {
+      await resumeParts().catch((queueError: Error) => {
         throw new RetryableTaskError(queueError.message);
       });
       return;

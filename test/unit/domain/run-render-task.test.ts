@@ -6,7 +6,8 @@ import { SqliteJobStore } from '../../../src/adapters/local/sqlite-job-store';
 import { TASK_PAYLOAD_VERSION } from '../../../src/contracts/task-payload';
 import type { JobRecord } from '../../../src/domain/job';
 import type { SceneRenderer } from '../../../src/domain/ports/scene-renderer';
-import { RetryableTaskError, runRenderTask, type RunRenderTaskDeps } from '../../../src/domain/run-render-task';
+import { RetryableTaskError } from '../../../src/domain/retryable-task-error';
+import { runRenderTask, type RunRenderTaskDeps } from '../../../src/domain/run-render-task';
 import { createLogger } from '../../../src/logging/create-logger';
 
 describe('runRenderTask when our side keeps failing', () => {
