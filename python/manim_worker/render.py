@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from .lifecycle import serve_one_job
-from .probe import describe_output
 from .protocol import emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
 from .scene_state import advance_clock_as_rendered, fingerprint, has_time_based_updaters
@@ -234,9 +233,8 @@ def _render(job: dict[str, Any], total: int | None) -> Path:
 
 
 def _emit_result(produced: Path, job: dict[str, Any]) -> None:
-    relative = os.path.relpath(produced, job["outputDir"])
-    media = describe_output(produced, job["format"])
-    emit("result", file=relative, **({"media": media} if media else {}))
+    # Only the path: what the file holds is read by the service's own reader (describe.py), never taken from here.
+    emit("result", file=os.path.relpath(produced, job["outputDir"]))
 
 
 def _await_verdict() -> dict[str, Any]:

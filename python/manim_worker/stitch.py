@@ -12,7 +12,6 @@ from io import BytesIO
 from pathlib import Path
 
 from .lifecycle import serve_one_job
-from .probe import describe_output
 from .protocol import emit
 
 
@@ -39,8 +38,7 @@ def _run(job: dict) -> None:
     try:
         output = Path(job["outputDir"]) / f"{job['scene']}.{job['format']}"
         stitch([Path(part) for part in job["parts"]], output)
-        media = describe_output(output, job["format"])
-        emit("result", file=os.path.relpath(output, job["outputDir"]), **({"media": media} if media else {}))
+        emit("result", file=os.path.relpath(output, job["outputDir"]))
     except Exception as exc:  # a part that is not a movie of the expected kind
         emit("error", kind="no_output", message=f"the parts could not be joined: {type(exc).__name__}: {exc}"[:2000])
 

@@ -37,6 +37,7 @@ export function composeApi(
       auth: ingressAuth(config),
       ...(config.API_KEYS && { apiKeys }),
       submitsPerMinute: config.QUOTA_SUBMITS_PER_MINUTE,
+      batchSources: config.BATCH_SOURCES,
       webhookPolicy: webhookPolicy(config),
       ...(config.RESULT_CACHE && {
         cache: { resultCache, jobStore: ports.jobStore, blobStore: ports.blobStore, renderer: rendererFingerprint({ appRoot: APP_ROOT, seed: config.RENDER_SEED }) },

@@ -45,6 +45,7 @@ export function composeRenderer(
     spares: config.WARM_WORKER ? (config.MODE === 'local' ? config.RENDER_CONCURRENCY : 1) : 0,
     // Where scenes can be split.
     stitchSpare: config.WARM_WORKER && maxSplitParts(config) > 1,
+    readerSpare: config.WARM_WORKER,
     logCapBytes: config.MAX_LOG_BYTES,
     startupTimeoutMs: 60_000,
     logger,

@@ -1,3 +1,4 @@
+import type { BatchSourcePolicy } from '../domain/batch-source-policy';
 import type { Logger } from '../logging/logger';
 import type { SubmitLimits } from '../domain/create-render-job';
 import type { BlobStore } from '../domain/ports/blob-store';
@@ -30,6 +31,8 @@ export interface ApiDeps {
   cache?: RenderCacheDeps;
   /** Reads scene files from Cloud Storage for batches; absent in local mode. */
   sceneSource?: SceneSource;
+  /** The Cloud Storage prefixes each principal may name as a batch source. */
+  batchSources: BatchSourcePolicy;
   taskQueue: TaskQueue;
   blobStore: BlobStore;
   inspector: SceneInspector;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { gcsPrefixSchema } from '../contracts/batch';
 import { DEFAULT_SANDBOX_MINIMUM, SANDBOX_LAYERS } from '../renderer/sandbox/sandbox-layers';
 
 /** The repository (or image) root: `src/config` and `dist/config` are both two levels below it. */
@@ -91,6 +92,23 @@ const configSchema = z
     API_KEYS: booleanSetting.default(true),
     /** Local development only: let webhooks reach loopback and private addresses. */
     WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanSetting.default(false),
+    /**
+     * The Cloud Storage prefixes each principal may name as a batch `source`, as JSON:
+     * `{"scheduler@p.iam.gserviceaccount.com": ["gs://bucket/nightly/"]}`. Nobody may name any by default: the
+     * ingress reads them with its own service account, which can read buckets the caller may not.
+     */
+    BATCH_SOURCES: z
+      .string()
+      .default('{}')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON: {"principal": ["gs://bucket/prefix/"]}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string().min(1), z.array(gcsPrefixSchema).max(100))),
     QUOTA_SUBMITS_PER_MINUTE: int(1, 1_000_000).default(120),
     QUOTA_ACTIVE_SCENES: int(1, 100_000).default(50),
 
@@ -137,6 +155,11 @@ const configSchema = z
     const authMode = c.AUTH_MODE ?? (c.MODE === 'local' ? 'none' : 'iam');
     if (authMode === 'none' && (c.MODE !== 'local' || !loopback)) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'none is allowed only in local mode bound to loopback (HOST=127.0.0.1)' });
+    }
+    // iam trusts the identity in a token without checking its signature: only Cloud Run's front end, which every
+    // request to a gcp-mode service passes, has checked it. Anywhere else anyone could claim to be anyone.
+    if (authMode === 'iam' && c.MODE !== 'gcp') {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'iam trusts tokens Cloud Run has checked: gcp mode only; elsewhere use verify or API keys' });
     }
     if (authMode === 'verify' && !c.AUTH_AUDIENCE) require('AUTH_AUDIENCE', 'when AUTH_MODE is verify');
     if (c.MODE === 'local') {

@@ -51,7 +51,15 @@ export const workerGlyphsJobSchema = z.object({
   outputDir: z.string(),
 });
 
-export const workerJobSchema = z.discriminatedUnion('mode', [workerRenderJobSchema, workerStitchJobSchema, workerGlyphsJobSchema]);
+/** Read one output file (python/manim_worker/describe.py): is it what its format says, and what does it hold. */
+export const workerDescribeJobSchema = z.object({
+  mode: z.literal('describe'),
+  quality: qualitySchema,
+  format: formatSchema,
+  file: z.string(),
+});
+
+export const workerJobSchema = z.discriminatedUnion('mode', [workerRenderJobSchema, workerStitchJobSchema, workerGlyphsJobSchema, workerDescribeJobSchema]);
 export type WorkerJob = z.infer<typeof workerJobSchema>;
 export type WorkerRenderJob = z.infer<typeof workerRenderJobSchema>;
 
@@ -84,7 +92,7 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('result'),
     file: z.string().max(4096),
-    /** The worker's own description of its output (it read the file inside the sandbox). */
+    /** A describe worker's reading of the file it was given; the service takes it from no other worker. */
     media: z
       .object({
         codec: z.string().max(64),

@@ -2,7 +2,8 @@ import type { BatchItem, CreateBatchRequest } from '../contracts/batch';
 import { createRenderRequestSchema } from '../contracts/render-request';
 import type { BatchRecord } from './batch';
 import { createRenderJob, type CreateRenderJobDeps } from './create-render-job';
-import { AppError, QuotaExceededError, ValidationError } from './errors';
+import { mayReadBatchSource, type BatchSourcePolicy } from './batch-source-policy';
+import { AppError, ForbiddenError, QuotaExceededError, ValidationError } from './errors';
 import { idempotent } from './idempotent';
 import type { BatchStore } from './ports/batch-store';
 import type { SceneSource } from './ports/scene-source';
@@ -11,6 +12,8 @@ export interface CreateBatchDeps extends CreateRenderJobDeps {
   batches: BatchStore;
   /** Absent where there is no Cloud Storage (local mode): a `source` is then refused. */
   sceneSource?: SceneSource;
+  /** The prefixes each principal may name as a source; nobody's by default. */
+  batchSources: BatchSourcePolicy;
 }
 
 const MAX_ITEMS = 500;
@@ -37,7 +40,7 @@ export async function createBatch(
 
 async function createNewBatch(deps: CreateBatchDeps, params: { owner: string; request: CreateBatchRequest; id: string }): Promise<BatchRecord> {
   const { request } = params;
-  const sources = await itemsOf(deps, request);
+  const sources = await itemsOf(deps, request, params.owner);
   const items: BatchRecord['items'] = [];
   for (const [index, { item, source }] of sources.entries()) {
     const render = createRenderRequestSchema.parse({
@@ -66,11 +69,14 @@ async function createNewBatch(deps: CreateBatchDeps, params: { owner: string; re
   return batch;
 }
 
-async function itemsOf(deps: CreateBatchDeps, request: CreateBatchRequest): Promise<Array<{ item: BatchItem; source?: string }>> {
+async function itemsOf(deps: CreateBatchDeps, request: CreateBatchRequest, owner: string): Promise<Array<{ item: BatchItem; source?: string }>> {
   if (request.items) return request.items.map((item) => ({ item }));
   const prefix = request.source!.gcsPrefix;
   if (!deps.sceneSource) {
     throw new ValidationError('source_unavailable', 'a Cloud Storage source needs gcp mode; send the files as items instead');
+  }
+  if (!mayReadBatchSource(deps.batchSources, { owner, prefix })) {
+    throw new ForbiddenError(`you may not read ${prefix}: an operator allows each principal its sources (BATCH_SOURCES)`, { prefix });
   }
   const files = await deps.sceneSource.listSceneFiles({ prefix, maxFiles: MAX_ITEMS, maxBytes: deps.limits.maxCodeBytes });
   if (files.length === 0) throw new ValidationError('empty_source', `no .py files under ${prefix}`);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logging/logger';
-import { verifyOutput } from './verify-output';
+import { readFileBeneath } from './untrusted/read-beneath';
 import type { WarmWorkerPool } from './worker/warm-worker-pool';
 
 /** What a manifest may name: Manim's TeX file names (a hash) with the SVG suffix, in the TeX directory. */
@@ -58,30 +58,30 @@ export class GlyphCache {
     const log = this.params.logger.child({ component: 'glyph-cache' });
     this.state = { ok: true, detail: 'building' };
     const leased = this.params.pool.startOneOff('glyphs');
-    const outputDir = path.join(leased.workDir, 'media');
     try {
-      const outcome = await leased.worker.run({ job: { mode: 'glyphs', quality: 'low', outputDir }, timeoutSeconds: 120 });
+      const outcome = await leased.worker.run({ job: { mode: 'glyphs', quality: 'low', outputDir: path.join(leased.workDir, 'media') }, timeoutSeconds: 120 });
       if (outcome.kind !== 'result') {
         const message = outcome.kind === 'error' ? outcome.error.message : outcome.kind;
         log.warn('glyph cache not built', { outcome: outcome.kind, message });
         this.state = { ok: true, detail: `not built: ${message}` };
         return 0;
       }
-      // The worker is dead: nothing can change its directory while the files are checked and copied.
-      const manifest = await verifyOutput({ outputDir, reported: outcome.file, maxBytes: MAX_MANIFEST_BYTES });
-      if (!manifest.ok) throw new Error(manifest.message);
-      const names = JSON.parse(await fs.promises.readFile(manifest.filePath, 'utf8')) as unknown;
+      // The worker is dead: nothing can change its directory while the files are read.
+      const root = leased.workDir;
+      const manifest = await readFileBeneath({ root, relative: path.posix.join('media', outcome.file), maxBytes: MAX_MANIFEST_BYTES });
+      const names = JSON.parse(manifest.toString('utf8')) as unknown;
       if (!Array.isArray(names) || names.length > MAX_GLYPHS) throw new Error('the manifest is not a list of glyphs');
-      // Every file is checked before any is copied: the directory holds all of the glyphs or none.
-      const checked: string[] = [];
+      // Every file is read before any is written: the directory holds all of the glyphs or none.
+      const glyphs: Array<{ name: string; data: Buffer }> = [];
       for (const name of names) {
         if (typeof name !== 'string' || !GLYPH_NAME.test(name)) throw new Error(`not a glyph file: ${String(name).slice(0, 80)}`);
-        const glyph = await verifyOutput({ outputDir, reported: name, maxBytes: MAX_GLYPH_BYTES });
-        if (!glyph.ok) throw new Error(`${name}: ${glyph.message}`);
-        checked.push(glyph.filePath);
+        const data = await readFileBeneath({ root, relative: path.posix.join('media', name), maxBytes: MAX_GLYPH_BYTES }).catch((error: Error) => {
+          throw new Error(`${name}: ${error.message}`);
+        });
+        glyphs.push({ name: path.basename(name), data });
       }
-      for (const file of checked) await fs.promises.copyFile(file, path.join(this.params.dir, path.basename(file)));
-      this.held = new Set(checked.map((file) => path.basename(file)));
+      for (const glyph of glyphs) await fs.promises.writeFile(path.join(this.params.dir, glyph.name), glyph.data, { flag: 'wx', mode: 0o644 });
+      this.held = new Set(glyphs.map((glyph) => glyph.name));
       this.state = { ok: true, detail: `${names.length} glyphs` };
       log.info('glyph cache built', { glyphs: names.length });
       return names.length;

@@ -12,9 +12,9 @@ import type {
   StitchParams,
 } from '../domain/ports/scene-renderer';
 import type { GlyphCache } from './glyph-cache';
-import { probeMedia } from './probe-media';
 import type { TexCache } from './tex-cache';
-import { verifyOutput } from './verify-output';
+import { describeOutput } from './untrusted/describe-output';
+import { takeOutput } from './untrusted/take-output';
 import type { LeasedWorker, WarmWorkerPool } from './worker/warm-worker-pool';
 import type { WorkerOutcome } from './worker/worker-process';
 
@@ -25,11 +25,11 @@ const PARTS_SUBDIR = 'parts';
 /** Where a render's formulas from the TeX cache are put, beside its media directory. */
 const TEX_SEED_SUBDIR = 'tex-seed';
 /** Manim's TeX directory inside the media directory. */
-const TEX_SUBDIR = path.join(MEDIA_SUBDIR, 'Tex');
+const TEX_SUBDIR = path.posix.join(MEDIA_SUBDIR, 'Tex');
 
 type Boundaries = RenderAttempt['boundaries'];
 
-/** Renders a scene (or joins its parts) on a worker from the pool, then checks and probes what it wrote. */
+/** Renders a scene (or joins its parts) on a worker from the pool, then takes what it wrote and has it read. */
 export class ManimSceneRenderer implements SceneRenderer {
   constructor(
     private readonly params: {
@@ -70,7 +70,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         afterRun: async (leased: LeasedWorker, outcome: WorkerOutcome) => {
           if (outcome.kind !== 'result') return;
           // The shared glyphs the render started with are not this principal's to keep.
-          await texCache.collect(request.owner!, path.join(leased.workDir, TEX_SUBDIR), glyphDir ? this.params.glyphs!.names : undefined);
+          await texCache.collect(request.owner!, { root: leased.workDir, relative: TEX_SUBDIR }, glyphDir ? this.params.glyphs!.names : undefined);
         },
       }),
       ...(onPlan && {
@@ -138,7 +138,6 @@ export class ManimSceneRenderer implements SceneRenderer {
     worker?: 'render' | 'stitch';
   }): Promise<RenderAttempt> {
     const leased = params.worker === 'stitch' ? this.params.pool.takeStitcher() : this.params.pool.take();
-    const outputDir = path.join(leased.workDir, MEDIA_SUBDIR);
     const started = process.hrtime.bigint();
     let outcome: WorkerOutcome;
     try {
@@ -159,32 +158,30 @@ export class ManimSceneRenderer implements SceneRenderer {
     const base = { log: leased.worker.output().text, renderSeconds, ...params.describe(), dispose: () => leased.release() };
 
     if (outcome.kind !== 'result') return { ...base, ok: false, failure: failureOf(outcome) };
-    const verified = await verifyOutput({ outputDir, reported: outcome.file, maxBytes: this.params.maxOutputBytes });
-    if (!verified.ok) {
+    // Every process of the sandbox is dead: the file is taken out of its directory, then read by a reader of our own.
+    const taken = await takeOutput({ workDir: leased.workDir, relative: path.posix.join(MEDIA_SUBDIR, outcome.file), maxBytes: this.params.maxOutputBytes });
+    if (!taken.ok) {
       const failure: RawRenderFailure =
-        verified.reason === 'output_too_large'
-          ? { reason: 'output_too_large', bytes: verified.bytes ?? 0, limitBytes: this.params.maxOutputBytes }
-          : { reason: 'output_invalid', message: verified.message };
+        taken.reason === 'output_too_large'
+          ? { reason: 'output_too_large', bytes: taken.bytes ?? 0, limitBytes: this.params.maxOutputBytes }
+          : { reason: 'output_invalid', message: taken.message };
       return { ...base, ok: false, failure };
     }
-    try {
-      // The worker read its output inside the sandbox; only a worker that could not is checked from out here.
-      const media = outcome.media ?? (await probeMedia(verified.filePath));
-      return {
-        ...base,
-        ok: true,
-        file: {
-          filePath: verified.filePath,
-          contentType: CONTENT_TYPES[params.format],
-          bytes: verified.bytes,
-          durationSeconds: params.format === 'png' ? null : media.durationSeconds,
-          width: media.width,
-          height: media.height,
-        },
-      };
-    } catch (error) {
-      return { ...base, ok: false, failure: { reason: 'output_invalid', message: `the output is not readable media: ${(error as Error).message}` } };
-    }
+    const described = await describeOutput({ pool: this.params.pool, filePath: taken.filePath, format: params.format });
+    if (!described.ok) return { ...base, ok: false, failure: { reason: 'output_invalid', message: described.message } };
+    const { media } = described;
+    return {
+      ...base,
+      ok: true,
+      file: {
+        filePath: taken.filePath,
+        contentType: CONTENT_TYPES[params.format],
+        bytes: taken.bytes,
+        durationSeconds: params.format === 'png' ? null : media.durationSeconds,
+        width: media.width,
+        height: media.height,
+      },
+    };
   }
 }
 

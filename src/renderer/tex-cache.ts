@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logging/logger';
+import { readFilesBeneath } from './untrusted/read-beneath';
 
 /** Manim names a compiled formula after a hash of its whole TeX file (template and expression): the key. */
 const FORMULA_NAME = /^[0-9a-f]{16,64}\.svg$/;
 const MAX_FORMULA_BYTES = 1024 * 1024;
+const KEY_FILE = '.naming-key';
 
 /**
  * Formulas a principal's renders compiled (`latex` + `dvisvgm`, about 0.3 s each), kept for that principal's next
@@ -16,14 +18,18 @@ const MAX_FORMULA_BYTES = 1024 * 1024;
  * scene could store anything under a formula's name, and that must reach no one else. A principal can only spoil
  * its own later renders, as it could by sending other code. Files are taken once the worker is dead (nothing can
  * change them while they are checked), only regular files named as Manim names them, each size-capped; the whole
- * cache is bounded, least recently used first out.
+ * cache is bounded, least recently used first out. A principal's directory is named by a keyed hash (the key is
+ * the renderer's own, made at first start), so no one can compute another principal's from their name.
  */
 export class TexCache {
   /** Bytes held, for all principals: counted once from the disk, then kept up to date; trimming recounts. */
   private bytes: number | undefined;
 
+  private readonly key: Buffer;
+
   constructor(private readonly params: { root: string; maxBytes: number; logger: Logger }) {
     fs.mkdirSync(params.root, { recursive: true, mode: 0o700 });
+    this.key = namingKey(path.join(params.root, KEY_FILE));
   }
 
   /**
@@ -54,18 +60,22 @@ export class TexCache {
    * was given from elsewhere, the shared glyphs). Call only once the worker is dead. Returns how many new ones were
    * kept. Never throws.
    */
-  async collect(principal: string, texDir: string, except: ReadonlySet<string> = new Set()): Promise<number> {
+  async collect(principal: string, tex: { root: string; relative: string }, except: ReadonlySet<string> = new Set()): Promise<number> {
     let kept = 0;
     try {
       const target = this.dirOf(principal);
       await fs.promises.mkdir(target, { recursive: true, mode: 0o700 });
       this.bytes ??= await this.countBytes();
-      for (const name of await fs.promises.readdir(texDir)) {
-        if (!FORMULA_NAME.test(name) || except.has(name)) continue;
-        const copied = await copyRegularFile(path.join(texDir, name), path.join(target, name));
-        if (copied === undefined) continue;
+      // Opened beneath the worker's directory with nothing followed: a TeX directory swapped for a link is empty.
+      const formulas = await readFilesBeneath({
+        ...tex,
+        wanted: (name) => FORMULA_NAME.test(name) && !except.has(name),
+        maxBytes: MAX_FORMULA_BYTES,
+      });
+      for (const { name, data } of formulas) {
+        if (!(await writeNew(path.join(target, name), data))) continue;
         kept++;
-        this.bytes += copied;
+        this.bytes += data.length;
       }
       if (this.bytes > this.params.maxBytes) await this.trim();
     } catch (error) {
@@ -75,7 +85,7 @@ export class TexCache {
   }
 
   private dirOf(principal: string): string {
-    return path.join(this.params.root, createHash('sha256').update(principal).digest('hex').slice(0, 32));
+    return path.join(this.params.root, createHmac('sha256', this.key).update(principal).digest('hex').slice(0, 32));
   }
 
   private async countBytes(): Promise<number> {
@@ -97,7 +107,9 @@ export class TexCache {
 
   private async files(): Promise<Array<{ file: string; bytes: number; usedAt: number }>> {
     const files: Array<{ file: string; bytes: number; usedAt: number }> = [];
-    for (const dir of await fs.promises.readdir(this.params.root)) {
+    for (const entry of await fs.promises.readdir(this.params.root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const dir = entry.name;
       for (const name of await fs.promises.readdir(path.join(this.params.root, dir))) {
         const file = path.join(this.params.root, dir, name);
         const stat = await fs.promises.stat(file);
@@ -108,28 +120,25 @@ export class TexCache {
   }
 }
 
-/**
- * Copies `from` to a new file `to` if it is a regular file (not followed if a symlink; a FIFO does not block) under
- * the size cap; the check and the copy read the same descriptor. Returns the bytes copied, or undefined if it did
- * not copy (also when `to` exists: the first file under a name stays).
- */
-async function copyRegularFile(from: string, to: string): Promise<number | undefined> {
-  const source = await fs.promises.open(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK).catch(() => undefined);
-  if (!source) return undefined;
+/** Writes a new file; false if the name is taken (the first file under a name stays). */
+async function writeNew(file: string, data: Buffer): Promise<boolean> {
+  return fs.promises.writeFile(file, data, { flag: 'wx', mode: 0o644 }).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    },
+  );
+}
+
+/** The key principal directories are named with: read from `file`, or made there at first start. */
+function namingKey(file: string): Buffer {
   try {
-    const stat = await source.stat();
-    if (!stat.isFile() || stat.size > MAX_FORMULA_BYTES) return undefined;
-    const data = await source.readFile();
-    if (data.length > MAX_FORMULA_BYTES) return undefined;
-    const written = await fs.promises.writeFile(to, data, { flag: 'wx', mode: 0o644 }).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') return false;
-        throw error;
-      },
-    );
-    return written ? data.length : undefined;
-  } finally {
-    await source.close();
+    fs.writeFileSync(file, randomBytes(32), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  const key = fs.readFileSync(file);
+  if (key.length < 32) throw new Error('the TeX cache key is too short');
+  return key;
 }

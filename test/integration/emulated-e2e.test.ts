@@ -26,7 +26,8 @@ beforeAll(async () => {
     rendererPort: await freePort(),
     dataDir,
     output: 'ignore',
-    env: { LOG_LEVEL: 'warn', LEASE_SECONDS: '6' },
+    // The stack's principal may name one prefix of one bucket as a batch source, and nothing else.
+    env: { LOG_LEVEL: 'warn', LEASE_SECONDS: '6', BATCH_SOURCES: JSON.stringify({ emulated: ['gs://scene-sources/nightly/'] }) },
     taskRetry: { maxAttempts: 20, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
   });
 });
@@ -106,6 +107,22 @@ describe('gcp mode on the emulators', () => {
     for (const item of batch.items) expect((await waitFor(item.jobId, terminal)).status).toBe('succeeded');
     const view = (await (await api(`/v1/batches/${batch.id}`)).json()) as { status: string; counts: Record<string, number> };
     expect(view).toMatchObject({ status: 'succeeded', counts: { succeeded: 2 } });
+  });
+
+  it("refuses a batch source outside the principal's allowed prefixes: another bucket, the service's own, a sibling prefix", async () => {
+    const storage = new Storage({ projectId: stack.settings.GOOGLE_CLOUD_PROJECT, apiEndpoint: stack.emulators.gcsEndpoint });
+    const [tenant] = await storage.createBucket('other-tenant');
+    await tenant.file('private/secret_scene.py').save(fixture('tiny.py'));
+    await storage.bucket(stack.settings.BUCKET!).file('scheduled/operator.py').save(fixture('tiny.py'));
+    const prefixes = ['gs://other-tenant/private/', `gs://${stack.settings.BUCKET}/`, `gs://${stack.settings.BUCKET}/scheduled/`, 'gs://scene-sources/', 'gs://scene-sources/nightly-2/'];
+    for (const gcsPrefix of prefixes) {
+      const res = await api('/v1/batches', { method: 'POST', body: JSON.stringify({ source: { gcsPrefix } }) });
+      expect(res.status).toBe(403);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('BATCH_SOURCES') });
+    }
+    const jobs = (await (await api('/v1/renders')).json()) as { jobs: JobView[] };
+    expect(jobs.jobs.every((job) => !JSON.stringify(job).includes('secret_scene'))).toBe(true);
   });
 
   it('renders a long scene as parts through Cloud Tasks, joined in one output, the parts removed', async () => {

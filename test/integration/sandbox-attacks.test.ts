@@ -46,6 +46,9 @@ const CANARY_STRINGS = [canary.secret, canary.repoText, canary.dataText];
 
 let service: ServiceHarness;
 let dataDir: string;
+/** An `ffprobe` first in the service's PATH that leaves this file behind: a host probe of a scene's file would show. */
+let hostProbeMarker: string;
+const previousPath = process.env.PATH;
 /** A host process whose real environment (as /proc/<pid>/environ shows it) holds the canary secret. */
 let canaryHolder: ChildProcess;
 let dataCanary: string;
@@ -99,16 +102,22 @@ function listenUdp(): Promise<number> {
   });
 }
 
-/** Host processes running as the sandbox uid, with their PID namespace. */
-function sandboxProcesses(): Array<{ pid: number; ns: string; comm: string }> {
-  const found: Array<{ pid: number; ns: string; comm: string }> = [];
+/** Host processes running as the sandbox uid, with their PID namespace, parent and command line. */
+function sandboxProcesses(): Array<{ pid: number; ppid: number; ns: string; comm: string; cmdline: string }> {
+  const found: Array<{ pid: number; ppid: number; ns: string; comm: string; cmdline: string }> = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
       const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
       if (Number(uid) !== SANDBOX_UID) continue;
-      found.push({ pid: Number(entry), ns: fs.readlinkSync(`/proc/${entry}/ns/pid`), comm: fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() });
+      found.push({
+        pid: Number(entry),
+        ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]),
+        ns: fs.readlinkSync(`/proc/${entry}/ns/pid`),
+        comm: fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim(),
+        cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '),
+      });
     } catch {
       // gone meanwhile
     }
@@ -116,14 +125,24 @@ function sandboxProcesses(): Array<{ pid: number; ns: string; comm: string }> {
   return found;
 }
 
-/** Waits for the warm worker the next job will take, and returns what it consists of. */
+/**
+ * Waits for the warm render worker the next job will take, and returns what it consists of: the processes of its
+ * PID namespace and the bubblewrap processes above them (not the spare reader, which outlives the job).
+ */
 async function spareWorker(): Promise<{ pids: Set<number>; namespaces: Set<string> }> {
   const hostNs = fs.readlinkSync('/proc/self/ns/pid');
   const deadline = Date.now() + 60_000;
   for (;;) {
     const processes = sandboxProcesses();
-    if (processes.some((p) => p.comm.startsWith('python') && p.ns !== hostNs)) {
-      return { pids: new Set(processes.map((p) => p.pid)), namespaces: new Set(processes.map((p) => p.ns).filter((ns) => ns !== hostNs)) };
+    const renderers = processes.filter((p) => p.cmdline.includes('manim_worker.render') && p.ns !== hostNs);
+    if (renderers.length > 0) {
+      const namespaces = new Set(renderers.map((p) => p.ns));
+      const pids = new Set(processes.filter((p) => namespaces.has(p.ns)).map((p) => p.pid));
+      const byPid = new Map(processes.map((p) => [p.pid, p]));
+      for (const pid of [...pids]) {
+        for (let parent = byPid.get(byPid.get(pid)?.ppid ?? 0); parent; parent = byPid.get(parent.ppid)) pids.add(parent.pid);
+      }
+      return { pids, namespaces };
     }
     if (Date.now() > deadline) throw new Error('no warm sandboxed worker appeared');
     await new Promise((r) => setTimeout(r, 50));
@@ -174,6 +193,10 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-sandbox-'));
   dataCanary = path.join(dataDir, 'canary.txt');
   fs.writeFileSync(dataCanary, canary.dataText);
+  const shimDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-ffprobe-shim-'));
+  hostProbeMarker = path.join(shimDir, 'ran');
+  fs.writeFileSync(path.join(shimDir, 'ffprobe'), `#!/bin/sh\necho "$@" >> ${hostProbeMarker}\nexit 1\n`, { mode: 0o755 });
+  process.env.PATH = `${shimDir}:${previousPath}`;
 
   ports.tcp = (await listenTcp('127.0.0.1', 0)) ?? 0;
   ports.tcp6 = await listenTcp('::1', 0);
@@ -209,6 +232,7 @@ afterAll(async () => {
   for (const restore of restoreWrites) restore();
   for (const listener of listeners) listener.close();
   fs.rmSync(canary.repoFile, { force: true });
+  process.env.PATH = previousPath;
   if (previousCanaryEnv === undefined) delete process.env.CANARY_SECRET;
   else process.env.CANARY_SECRET = previousCanaryEnv;
 });
@@ -407,6 +431,42 @@ describe('the render sandbox against hostile scenes', () => {
     failedWith(outcome, 'output_invalid');
     expect(outcome.scene.error?.message).toMatch(/symbolic link/);
     await expectNextJobRenders();
+  });
+
+  it("refuses an output reported in a host directory the scene linked its whole media directory to, and reads nothing there", async () => {
+    const code = fixture('attacks/output_dir_swap.py').replace('HOST_DIR = ""', `HOST_DIR = ${JSON.stringify(dataDir)}`).replace('HOST_FILE = ""', 'HOST_FILE = "canary.txt"');
+    const outcome = await attack(code);
+    expect(outcome.log).toContain('ATTACK_RESULT planted');
+    failedWith(outcome, 'output_invalid');
+    expect(outcome.scene.error?.message).toMatch(/symbolic link/);
+    expect(JSON.stringify(outcome.scene)).not.toContain(dataDir);
+    await expectNextJobRenders();
+  });
+
+  it('refuses a file that is no movie, whatever the scene says it is', async () => {
+    const outcome = await attack(fixture('attacks/forged_media.py'));
+    failedWith(outcome, 'output_invalid');
+    expect(outcome.scene.error?.message).toMatch(/not a mp4 file|not readable media/);
+    await expectNextJobRenders();
+  });
+
+  it('never parses a scene-made file on the host: a playlist through /proc/self/environ is read only by a sandboxed reader', async () => {
+    const outcome = await attack(fixture('attacks/environ_playlist.py'));
+    failedWith(outcome, 'output_invalid');
+    expect(fs.existsSync(hostProbeMarker)).toBe(false);
+    await expectNextJobRenders();
+  });
+
+  it('refuses a sparse output, whose length is far more than the disk it holds', async () => {
+    const outcome = await attack(fixture('attacks/sparse_output.py'));
+    expect(outcome.log).toMatch(/ATTACK_RESULT sparse 209715200 \d+/);
+    failedWith(outcome, 'output_invalid');
+    expect(outcome.scene.error?.message).toMatch(/sparse/);
+    await expectNextJobRenders();
+  });
+
+  it('ran no media reader of the host on anything a scene made', () => {
+    expect(fs.existsSync(hostProbeMarker)).toBe(false);
   });
 
   it('let no connection out of any sandbox', () => {

@@ -45,5 +45,34 @@ export function planSplit(plan: ScenePlan, policy: SplitPolicy): SplitDecision {
   if (parts < 2) {
     return { kind: 'declined', reason: `a time-based (dt) updater is in the scene from animation ${plan.timeBasedFrom}: skipping animations would advance it differently` };
   }
-  return { kind: 'split', ranges: partition(plan.runTimes, parts, { latestStart }) };
+  const ranges = partitionBounded(plan.runTimes, parts, latestStart);
+  if (ranges.length < 2) {
+    return { kind: 'declined', reason: `a time-based (dt) updater is in the scene from animation ${plan.timeBasedFrom}: no cut falls before it` };
+  }
+  return { kind: 'split', ranges };
+}
+
+/**
+ * The most animations the partition weighs one by one. The plan comes from a worker that ran scene code, so its
+ * length is the scene's to choose, and the partition's cost grows with its square: past this, consecutive
+ * animations are grouped (cuts fall between groups), which bounds the work on the event loop to a few ms.
+ */
+export const MAX_PARTITIONED_ANIMATIONS = 500;
+
+function partitionBounded(runTimes: number[], parts: number, latestStart: number): AnimationRange[] {
+  const n = runTimes.length;
+  if (n <= MAX_PARTITIONED_ANIMATIONS) return partition(runTimes, parts, { latestStart });
+  const size = Math.ceil(n / MAX_PARTITIONED_ANIMATIONS);
+  const starts: number[] = [];
+  const groupTimes: number[] = [];
+  for (let from = 0; from < n; from += size) {
+    starts.push(from);
+    groupTimes.push(runTimes.slice(from, from + size).reduce((a, b) => a + b, 0));
+  }
+  const latestGroup = Math.floor(latestStart / size);
+  return partition(groupTimes, Math.min(parts, latestGroup + 1), { latestStart: latestGroup }).map((range) => ({
+    from: starts[range.from]!,
+    upto: range.upto + 1 < starts.length ? starts[range.upto + 1]! - 1 : n - 1,
+    seconds: range.seconds,
+  }));
 }

@@ -2,14 +2,16 @@ import type { WorkerLaunch } from './worker-process';
 
 /**
  * A render worker imports Manim ahead of its job; a stitch worker only joins movies and starts in a fraction of
- * that; a glyphs worker compiles the shared TeX glyphs once, at start (glyph-cache.ts).
+ * that; a glyphs worker compiles the shared TeX glyphs once, at start (glyph-cache.ts); a describe worker reads
+ * one output, after the render that made it is dead (untrusted/describe-output.ts).
  */
-export type WorkerKind = 'render' | 'stitch' | 'glyphs';
+export type WorkerKind = 'render' | 'stitch' | 'glyphs' | 'describe';
 
 const WORKER_MODULES: Record<WorkerKind, string> = {
   render: 'manim_worker.render',
   stitch: 'manim_worker.stitch',
   glyphs: 'manim_worker.warm_glyphs',
+  describe: 'manim_worker.describe',
 };
 
 /**

@@ -21,6 +21,8 @@ export class WarmWorkerPool {
   private readonly spares: LeasedWorker[] = [];
   /** A stitch worker kept started too (a sandbox launch is most of a join's time); light, so it starts any time. */
   private stitchSpare: LeasedWorker | undefined;
+  /** A reader kept started (every output is described by one); light too. */
+  private readerSpare: LeasedWorker | undefined;
   private busy = 0;
   private closed = false;
 
@@ -32,6 +34,8 @@ export class WarmWorkerPool {
       spares: number;
       /** Keep a stitch worker started too (where scenes are split). */
       stitchSpare?: boolean;
+      /** Keep a reader (describe.py) started too: one reads every output. */
+      readerSpare?: boolean;
       /** Cores of the machine: a spare starts only while a core is not rendering (default: all of this one's). */
       cores?: number;
       logCapBytes: number;
@@ -51,6 +55,7 @@ export class WarmWorkerPool {
     const cores = this.params.cores ?? os.availableParallelism();
     while (!this.closed && this.spares.length < this.params.spares && this.busy < cores) this.spares.push(this.startWorker());
     if (!this.closed && this.params.stitchSpare && !this.stitchSpare) this.stitchSpare = this.startWorker('stitch');
+    if (!this.closed && this.params.readerSpare && !this.readerSpare) this.readerSpare = this.startWorker('describe');
   }
 
   /**
@@ -70,6 +75,15 @@ export class WarmWorkerPool {
     const spare = this.stitchSpare;
     this.stitchSpare = undefined;
     if (!spare) return this.startOneOff('stitch');
+    this.busy++;
+    return this.lease(spare);
+  }
+
+  /** A worker that reads one output in a sandbox of its own (describe.py): the reader spare, or one started now. */
+  takeReader(): LeasedWorker {
+    const spare = this.readerSpare;
+    this.readerSpare = undefined;
+    if (!spare) return this.startOneOff('describe');
     this.busy++;
     return this.lease(spare);
   }
@@ -96,8 +110,9 @@ export class WarmWorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const spares = [...this.spares.splice(0), ...(this.stitchSpare ? [this.stitchSpare] : [])];
+    const spares = [...this.spares.splice(0), ...[this.stitchSpare, this.readerSpare].filter((spare) => spare !== undefined)];
     this.stitchSpare = undefined;
+    this.readerSpare = undefined;
     await Promise.all(spares.map((spare) => spare.release()));
   }
 

@@ -85,7 +85,19 @@ describe('loadConfig', () => {
 
   it('refuses AUTH_MODE none anywhere but local mode on loopback', () => {
     expect(configError({ AUTH_MODE: 'none', HOST: '0.0.0.0' })).toMatch(/AUTH_MODE: /);
-    expect(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'iam' }).AUTH_MODE).toBe('iam');
+    expect(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'verify', AUTH_AUDIENCE: 'https://x' }).AUTH_MODE).toBe('verify');
+  });
+
+  it("refuses AUTH_MODE iam outside gcp mode, where no front end has checked the token's signature", () => {
+    expect(configError({ HOST: '0.0.0.0', AUTH_MODE: 'iam' })).toMatch(/AUTH_MODE: iam trusts tokens Cloud Run has checked/);
+    expect(configError({ AUTH_MODE: 'iam' })).toMatch(/AUTH_MODE: /);
+  });
+
+  it('reads the batch sources each principal may name, none by default, and refuses malformed ones', () => {
+    expect(loadConfig({}).BATCH_SOURCES).toEqual({});
+    expect(loadConfig({ BATCH_SOURCES: '{"a@x.com": ["gs://bucket/nightly/"]}' }).BATCH_SOURCES).toEqual({ 'a@x.com': ['gs://bucket/nightly/'] });
+    expect(configError({ BATCH_SOURCES: 'gs://b/' })).toMatch(/BATCH_SOURCES: must be JSON/);
+    expect(configError({ BATCH_SOURCES: '{"a@x.com": ["b/nightly"]}' })).toMatch(/BATCH_SOURCES/);
   });
 
   it('requires the Google settings of the role in gcp mode', () => {

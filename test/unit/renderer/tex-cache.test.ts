@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,11 +23,13 @@ afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** A render's TeX directory holding `files`. */
-function texDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(root, 'render-'));
+/** A worker's directory whose render left `files` in its TeX directory (media/Tex), as collect is given it. */
+function texDir(files: Record<string, string>): { root: string; relative: string; dir: string } {
+  const workDir = fs.mkdtempSync(path.join(root, 'render-'));
+  const dir = path.join(workDir, 'media', 'Tex');
+  fs.mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-  return dir;
+  return { root: workDir, relative: 'media/Tex', dir };
 }
 
 const seedDir = () => path.join(fs.mkdtempSync(path.join(root, 'worker-')), 'tex-seed');
@@ -61,12 +64,42 @@ describe('TexCache', () => {
   it('takes no symlink, directory, FIFO or oversized file a scene left under a formula name', async () => {
     const secret = path.join(root, 'secret');
     fs.writeFileSync(secret, 'credentials');
-    const dir = texDir({ [`${'c'.repeat(40)}.svg`]: 'x'.repeat(1024 * 1024 + 1) });
-    fs.symlinkSync(secret, path.join(dir, A));
-    fs.mkdirSync(path.join(dir, B));
-    execFileSync('mkfifo', [path.join(dir, `${'d'.repeat(40)}.svg`)]);
-    expect(await cache.collect('alice', dir)).toBe(0);
+    const tex = texDir({ [`${'c'.repeat(40)}.svg`]: 'x'.repeat(1024 * 1024 + 1) });
+    fs.symlinkSync(secret, path.join(tex.dir, A));
+    fs.mkdirSync(path.join(tex.dir, B));
+    execFileSync('mkfifo', [path.join(tex.dir, `${'d'.repeat(40)}.svg`)]);
+    expect(await cache.collect('alice', tex)).toBe(0);
     expect(await cache.seed('alice', seedDir())).toBe(0);
+  });
+
+  it("follows no TeX directory (or media directory) a scene swapped for a link into another principal's formulas", async () => {
+    await cache.collect('alice', texDir({ [A]: '<svg>alice</svg>' }));
+    const aliceDir = fs.readdirSync(path.join(root, 'cache'), { withFileTypes: true }).find((e) => e.isDirectory())!.name;
+    const target = path.join(root, 'cache', aliceDir);
+
+    const swappedTex = texDir({});
+    fs.rmSync(swappedTex.dir, { recursive: true });
+    fs.symlinkSync(target, swappedTex.dir);
+    expect(await cache.collect('mallory', swappedTex)).toBe(0);
+
+    const swappedMedia = texDir({});
+    fs.rmSync(path.join(swappedMedia.root, 'media'), { recursive: true });
+    fs.symlinkSync(path.dirname(target), path.join(swappedMedia.root, 'media'));
+    expect(await cache.collect('mallory', { root: swappedMedia.root, relative: `media/${aliceDir}` })).toBe(0);
+    expect(await cache.seed('mallory', seedDir())).toBe(0);
+  });
+
+  it("names a principal's directory by a keyed hash, not one anyone can compute from the name", async () => {
+    await cache.collect('alice', texDir({ [A]: '<svg>a</svg>' }));
+    const dirs = fs.readdirSync(path.join(root, 'cache'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(dirs).toHaveLength(1);
+    expect(dirs[0]).not.toBe(createHash('sha256').update('alice').digest('hex').slice(0, 32));
+    // Another renderer (another key) names it otherwise; the same one, after a restart, the same.
+    const again = new TexCache({ root: path.join(root, 'cache'), maxBytes: 1024 * 1024, logger: createLogger({ level: 'silent' }) });
+    expect(await again.seed('alice', seedDir())).toBe(1);
+    const other = new TexCache({ root: path.join(root, 'other'), maxBytes: 1024 * 1024, logger: createLogger({ level: 'silent' }) });
+    await other.collect('alice', texDir({ [A]: '<svg>a</svg>' }));
+    expect(fs.readdirSync(path.join(root, 'other'), { withFileTypes: true }).find((e) => e.isDirectory())!.name).not.toBe(dirs[0]);
   });
 
   it('stays within its bound, dropping the least recently used formulas first', async () => {

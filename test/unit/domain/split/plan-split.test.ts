@@ -77,6 +77,30 @@ describe('planSplit', () => {
   });
 });
 
+describe('planSplit on a forged plan', () => {
+  it('plans 100,000 animations (the most a plan message may carry) in bounded time, with valid contiguous ranges', () => {
+    const runTimes = times(100_000, 0.01);
+    const decision = planSplit({ runTimes, timeBasedFrom: null }, { maxParts: 8, minSceneSeconds: 30, minPartSeconds: 8 });
+    if (decision.kind !== 'split') throw new Error(`expected a split, got ${JSON.stringify(decision)}`);
+    expect(decision.ranges).toHaveLength(8);
+    expect(decision.ranges[0]!.from).toBe(0);
+    expect(decision.ranges.at(-1)!.upto).toBe(99_999);
+    for (const [i, range] of decision.ranges.entries()) if (i > 0) expect(range.from).toBe(decision.ranges[i - 1]!.upto + 1);
+    // (Unbounded, the quadratic partition takes minutes on this input, past the test's time limit.)
+  });
+
+  it('keeps every cut of a grouped plan at or before the animation a dt updater appears at', () => {
+    const decision = planSplit({ runTimes: times(5000, 0.02), timeBasedFrom: 2500 }, { maxParts: 8, minSceneSeconds: 30, minPartSeconds: 8 });
+    if (decision.kind !== 'split') throw new Error(`expected a split, got ${JSON.stringify(decision)}`);
+    expect(decision.ranges.every((r) => r.from <= 2500)).toBe(true);
+    expect(decision.ranges.at(-1)!.upto).toBe(4999);
+  });
+
+  it('declines a grouped plan whose dt updater appears before the first cut could fall', () => {
+    expect(planSplit({ runTimes: times(5000, 0.02), timeBasedFrom: 2 }, { maxParts: 8, minSceneSeconds: 30, minPartSeconds: 8 })).toMatchObject({ kind: 'declined' });
+  });
+});
+
 describe('canSplitFormat', () => {
   it.each(formatSchema.options)('says whether %s files can be joined', (format) => {
     expect(canSplitFormat(format)).toBe(format === 'mp4' || format === 'webm');
