@@ -17,7 +17,7 @@ readonly MAX_DISPATCH_DEADLINE_SECONDS=1800
 # The names service.yaml's placeholders may use; anything else left in it is an error.
 readonly PLACEHOLDERS=(
   PROJECT_ID IMAGE LOG_LEVEL FIRESTORE_DATABASE BUCKET TASKS_LOCATION TASKS_QUEUE TASKS_INVOKER_SA
-  API_SA RENDERER_SA RENDERER_URL AUTH_ALLOWLIST TASK_MAX_ATTEMPTS TASK_MIN_BACKOFF_MS TASK_MAX_BACKOFF_MS
+  API_SA RENDERER_SA RENDERER_URL AUTH_ALLOWLIST BATCH_SOURCES TASK_MAX_ATTEMPTS TASK_MIN_BACKOFF_MS TASK_MAX_BACKOFF_MS
   DEFAULT_TIMEOUT_SECONDS MAX_TIMEOUT_SECONDS JOB_RETENTION_DAYS RENDER_MIN_INSTANCES RENDER_MAX_INSTANCES
   RENDERER_TIMEOUT_SECONDS API_MIN_INSTANCES API_MAX_INSTANCES API_CONCURRENCY
 )
@@ -48,6 +48,8 @@ Settings from the environment (defaults in brackets); the first group must match
   DEFAULT_TIMEOUT_SECONDS [120]      MAX_TIMEOUT_SECONDS [600]   RENDER_TIMEOUT_MARGIN_SECONDS [180]
   LOG_LEVEL [info]
   AUTH_ALLOWLIST  callers the API accepts besides the scheduler account (emails, @domain; comma-separated)
+  BATCH_SOURCES   JSON: the gs:// prefixes each caller may name as a batch source [the scheduler's NIGHTLY_PREFIX]
+  NIGHTLY_PREFIX  [gs://BUCKET/scenes/nightly/], as setup-gcp.sh used it
   API_INVOKERS    IAM members given run.invoker on manim-api (e.g. serviceAccount:web@p.iam.gserviceaccount.com)
 EOF
 }
@@ -107,6 +109,13 @@ load_deploy_settings() {
   # The scheduler's canary must always get in; operators add their own callers.
   AUTH_ALLOWLIST=$SCHEDULER_SA${AUTH_ALLOWLIST:+,$AUTH_ALLOWLIST}
   [[ $AUTH_ALLOWLIST =~ ^[A-Za-z0-9@._:,+-]+$ ]] || die "AUTH_ALLOWLIST has characters an email list cannot have"
+
+  # The batch sources each caller may name (the ingress reads them as itself): by default the scheduler's nightly
+  # prefix, which setup-gcp.sh's manim-nightly job names, and nothing else.
+  NIGHTLY_PREFIX=${NIGHTLY_PREFIX:-gs://$BUCKET/scenes/nightly/}
+  [[ $NIGHTLY_PREFIX =~ ^gs://[a-z0-9][a-z0-9._-]+/([A-Za-z0-9._/-]*/)?$ ]] || die "NIGHTLY_PREFIX must look like gs://bucket/prefix/"
+  BATCH_SOURCES=${BATCH_SOURCES:-$(printf '{"%s":["%s"]}' "$SCHEDULER_SA" "$NIGHTLY_PREFIX")}
+  [[ $BATCH_SOURCES != *"'"* ]] || die "BATCH_SOURCES must not contain a single quote"
 }
 
 image_tag() {

@@ -94,7 +94,8 @@ const configSchema = z
     WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanSetting.default(false),
     /**
      * The Cloud Storage prefixes each principal may name as a batch `source`, as JSON:
-     * `{"scheduler@p.iam.gserviceaccount.com": ["gs://bucket/nightly/"]}`. Nobody may name any by default: the
+     * `{"scheduler@p.iam.gserviceaccount.com": ["gs://bucket/nightly/"], "key:nightly": [...]}` (a caller by ID token is
+     * its email; by API key, `key:` and the key's principal). Nobody may name any by default: the
      * ingress reads them with its own service account, which can read buckets the caller may not.
      */
     BATCH_SOURCES: z

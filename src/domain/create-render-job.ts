@@ -1,13 +1,13 @@
 import type { CreateRenderRequest } from '../contracts/render-request';
 import { TASK_PAYLOAD_VERSION } from '../contracts/task-payload';
-import { QuotaExceededError, UnavailableError, ValidationError } from './errors';
+import { UnavailableError, ValidationError } from './errors';
 import type { JobRecord } from './job';
 import type { Clock } from './ports/clock';
 import type { IdGenerator } from './ports/id-generator';
 import type { IdempotencyStore } from './ports/idempotency-store';
 import { idempotent } from './idempotent';
 import type { SceneRecord } from './job';
-import { renderKey } from './render-key';
+import { codeDigest, renderKey } from './render-key';
 import { reuseCachedRender, type RenderCacheDeps } from './reuse-cached-render';
 import type { JobStore } from './ports/job-store';
 import type { SceneInspector } from './ports/scene-inspector';
@@ -33,6 +33,12 @@ export interface CreateRenderJobDeps {
   clock: Clock;
   limits: SubmitLimits;
 }
+
+/**
+ * Scenes one job may render. Each costs a cache look-up and a task at submit, so a file of thousands of Scene
+ * classes is refused before any of that rather than after; `scenes` picks some of a larger file.
+ */
+export const MAX_SCENES_PER_JOB = 100;
 
 // Cloud Tasks allows one HTTP delivery at most 30 minutes.
 const MAX_DISPATCH_DEADLINE_SECONDS = 1800;
@@ -93,18 +99,17 @@ async function createNewRenderJob(
     throw new ValidationError('unknown_scene', `no scene named ${unknown.join(', ')} in the code`, { unknown, available });
   }
 
-  const now = deps.clock.now();
-  const records = await Promise.all(scenes.map((name) => sceneRecordFor(deps, { owner: params.owner, jobId: params.id, scene: name, request, now })));
-  const toRender = records.filter((scene) => scene.status === 'queued').map((scene) => scene.name);
-
-  const active = await deps.jobStore.countActiveScenes({ owner: params.owner });
-  if (toRender.length > 0 && active + toRender.length > limits.maxActiveScenes) {
-    throw new QuotaExceededError(
-      `${active} scenes are already queued or rendering for you; the limit is ${limits.maxActiveScenes}`,
-      30,
-      { active, limit: limits.maxActiveScenes },
-    );
+  if (scenes.length > MAX_SCENES_PER_JOB) {
+    throw new ValidationError('too_many_scenes', `the job would render ${scenes.length} scenes; the limit is ${MAX_SCENES_PER_JOB} (name some in \`scenes\`)`, {
+      scenes: scenes.length,
+      limit: MAX_SCENES_PER_JOB,
+    });
   }
+
+  const now = deps.clock.now();
+  const digest = deps.cache && codeDigest(request.code);
+  const records = await Promise.all(scenes.map((name) => sceneRecordFor(deps, { owner: params.owner, jobId: params.id, scene: name, request, digest, now })));
+  const toRender = records.filter((scene) => scene.status === 'queued').map((scene) => scene.name);
 
   const job: JobRecord = {
     id: params.id,
@@ -120,7 +125,9 @@ async function createNewRenderJob(
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
-  await deps.jobStore.createJob({ job });
+  // The quota is checked where the job is stored, in one transaction with the count: concurrent submits cannot
+  // all pass on the same count.
+  await deps.jobStore.createJob({ job, maxActiveScenes: limits.maxActiveScenes });
   if (toRender.length === 0) return job; // every scene reused an earlier render
   try {
     await deps.taskQueue.enqueue({
@@ -143,10 +150,10 @@ async function createNewRenderJob(
 /** A new scene: reused from an identical earlier render when the cache has one, otherwise queued. */
 async function sceneRecordFor(
   deps: CreateRenderJobDeps,
-  params: { owner: string; jobId: string; scene: string; request: CreateRenderRequest; now: Date },
+  params: { owner: string; jobId: string; scene: string; request: CreateRenderRequest; digest: string | undefined; now: Date },
 ): Promise<SceneRecord> {
   const { request } = params;
-  const key = deps.cache && renderKey({ code: request.code, scene: params.scene, quality: request.quality, format: request.format, renderer: deps.cache.renderer });
+  const key = deps.cache && params.digest && renderKey({ codeDigest: params.digest, scene: params.scene, quality: request.quality, format: request.format, renderer: deps.cache.renderer });
   if (deps.cache && key) {
     const reused = await reuseCachedRender(deps.cache, { owner: params.owner, key, jobId: params.jobId, scene: params.scene, format: request.format, now: params.now });
     if (reused) return reused;

@@ -122,6 +122,26 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
     }
 
     describe('creating and reading', () => {
+      it('stores a job within the active-scenes limit, and refuses one past it, counting in the same transaction', async () => {
+        await store.createJob({ job: newJob({ scenes: ['A', 'B'] }), maxActiveScenes: 3 });
+        await expect(store.createJob({ job: newJob({ scenes: ['C', 'D'] }), maxActiveScenes: 3 })).rejects.toMatchObject({ code: 'quota_exceeded', details: { active: 2, limit: 3 } });
+        await store.createJob({ job: newJob({ scenes: ['C'] }), maxActiveScenes: 3 });
+        expect(await store.countActiveScenes({ owner })).toBe(3);
+      });
+
+      it('lets no more scenes past the limit than it allows when many jobs are stored at once', async () => {
+        const results = await Promise.allSettled(Array.from({ length: 12 }, () => store.createJob({ job: newJob({ scenes: ['A', 'B'] }), maxActiveScenes: 7 })));
+        const stored = results.filter((r) => r.status === 'fulfilled').length;
+        expect(stored).toBe(3);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'quota_exceeded' });
+        expect(await store.countActiveScenes({ owner })).toBe(6);
+      });
+
+      it('refuses a second job under an id already stored with a conflict', async () => {
+        const job = await created();
+        await expect(store.createJob({ job })).rejects.toMatchObject({ code: 'conflict' });
+      });
+
       it('gives back a created job exactly as it was stored', async () => {
         const job = await created({ scenes: ['Intro', 'Outro'] });
         expect(await store.getJob({ id: job.id })).toEqual(job);

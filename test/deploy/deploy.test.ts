@@ -144,6 +144,8 @@ describe('deploy.sh, first deploy after setup-gcp.sh', () => {
     const api = loadConfig(envOf(run.api));
     expect(api).toMatchObject({ MODE: 'gcp', ROLE: 'ingress', AUTH_MODE: 'iam', GOOGLE_CLOUD_PROJECT: 'demo-project', BUCKET: 'demo-project-manim-renders' });
     expect(api.AUTH_ALLOWLIST.split(',')).toContain(SA.scheduler);
+    // The scheduler may name its nightly prefix as a batch source (setup-gcp.sh's job does), and nobody anything else.
+    expect(api.BATCH_SOURCES).toEqual({ [SA.scheduler]: ['gs://demo-project-manim-renders/scenes/nightly/'] });
     const renderer = loadConfig(envOf(run.renderer));
     expect(renderer).toMatchObject({ MODE: 'gcp', ROLE: 'renderer', TASKS_INVOKER_SA: SA.invoker, RENDER_CONCURRENCY: 1 });
   });

@@ -27,7 +27,7 @@ beforeAll(async () => {
     dataDir,
     output: 'ignore',
     // The stack's principal may name one prefix of one bucket as a batch source, and nothing else.
-    env: { LOG_LEVEL: 'warn', LEASE_SECONDS: '6', BATCH_SOURCES: JSON.stringify({ emulated: ['gs://scene-sources/nightly/'] }) },
+    env: { LOG_LEVEL: 'warn', LEASE_SECONDS: '6', BATCH_SOURCES: JSON.stringify({ 'key:emulated': ['gs://scene-sources/nightly/'] }) },
     taskRetry: { maxAttempts: 20, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
   });
 });

@@ -2,6 +2,8 @@ import type { Firestore } from '@google-cloud/firestore';
 import { createFirestoreClient, type FirestoreConnection } from './firestore-client';
 import type { BatchRecord } from '../../domain/batch';
 import type { BatchStore } from '../../domain/ports/batch-store';
+import { ConflictError } from '../../domain/errors';
+import { GrpcCode, grpcCodeOf } from './grpc-code';
 
 export const BATCHES_COLLECTION = 'renderBatches';
 
@@ -14,7 +16,12 @@ export class FirestoreBatchStore implements BatchStore {
   }
 
   async createBatch({ batch }: { batch: BatchRecord }): Promise<void> {
-    await this.db.collection(BATCHES_COLLECTION).doc(batch.id).create(batch);
+    try {
+      await this.db.collection(BATCHES_COLLECTION).doc(batch.id).create(batch);
+    } catch (error) {
+      if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) throw new ConflictError(`a batch with id ${batch.id} already exists`);
+      throw error;
+    }
   }
 
   async getBatch({ id }: { id: string }): Promise<BatchRecord | null> {

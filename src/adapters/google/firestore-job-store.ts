@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Timestamp, type Firestore, type CollectionReference, type DocumentReference, type DocumentSnapshot } from '@google-cloud/firestore';
 import type { JobStatus } from '../../contracts/job';
+import { checkActiveScenesQuota } from '../../domain/active-scenes-quota';
 import { ConflictError, ValidationError } from '../../domain/errors';
 import type { JobRecord, SceneRecord } from '../../domain/job';
 import { decodePageToken, encodePageToken } from '../../domain/page-token';
@@ -44,6 +45,8 @@ export interface FirestoreJobStoreOptions {
 
 /** A job and its scenes are written in one batch, and Firestore takes at most 500 writes per batch. */
 const MAX_SCENES = 499;
+/** One small document per owner that every submit of theirs writes: what makes the quota check atomic. */
+const OWNER_LOCKS_COLLECTION = 'owner-locks';
 
 /** A job's documents read together (one BatchGetDocuments: a consistent snapshot). */
 interface JobSnapshot {
@@ -86,16 +89,35 @@ export class FirestoreJobStore implements JobStore {
     await this.db.terminate();
   }
 
-  async createJob({ job }: { job: JobRecord }): Promise<void> {
+  async createJob({ job, maxActiveScenes }: { job: JobRecord; maxActiveScenes?: number }): Promise<void> {
     if (job.scenes.length > MAX_SCENES) {
       throw new ValidationError('too_many_scenes', `a job can have at most ${MAX_SCENES} scenes`, { limit: MAX_SCENES });
     }
     const expireAt = expiryOf(job, this.retentionDays);
-    const batch = this.db.batch();
-    batch.create(this.jobs.doc(job.id), toJobDocument(job, expireAt));
-    for (const scene of job.scenes) batch.create(this.sceneRef(job.id, scene.name), toSceneDocument(scene, expireAt));
+    const writeJob = (writer: { create(ref: DocumentReference, data: FirebaseFirestore.DocumentData): unknown }) => {
+      writer.create(this.jobs.doc(job.id), toJobDocument(job, expireAt));
+      for (const scene of job.scenes) writer.create(this.sceneRef(job.id, scene.name), toSceneDocument(scene, expireAt));
+    };
     try {
-      await batch.commit();
+      if (maxActiveScenes === undefined) {
+        const batch = this.db.batch();
+        writeJob(batch);
+        await batch.commit();
+        return;
+      }
+      await this.db.runTransaction(async (tx) => {
+        // Every submit of an owner reads and writes the owner's lock document first: two submits at once are
+        // serialised by it, so the second counts the first's job. The count alone would not conflict, since
+        // a query does not lock documents that do not exist yet.
+        const lock = this.db.collection(OWNER_LOCKS_COLLECTION).doc(createHash('sha256').update(job.owner).digest('hex'));
+        await tx.get(lock);
+        const query = buildQuery(this.db, firestoreJobQueries.activeJobsOfOwner, { owner: job.owner, status: ['queued', 'rendering'] });
+        const found = await tx.get(query.select('activeScenes'));
+        const active = found.docs.reduce((sum, doc) => sum + ((doc.get('activeScenes') as number | undefined) ?? 0), 0);
+        checkActiveScenesQuota({ job, active, limit: maxActiveScenes });
+        tx.set(lock, { submittedAt: job.createdAt });
+        writeJob(tx);
+      });
     } catch (error) {
       if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) throw new ConflictError(`a job with id ${job.id} already exists`);
       throw error;

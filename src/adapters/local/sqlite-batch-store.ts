@@ -2,6 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { BatchRecord } from '../../domain/batch';
 import type { BatchStore } from '../../domain/ports/batch-store';
 import { openSqlite } from './open-sqlite';
+import { ConflictError } from '../../domain/errors';
 
 /** The embedded batch store: one row per batch in a SQLite file. */
 export class SqliteBatchStore implements BatchStore {
@@ -17,6 +18,7 @@ export class SqliteBatchStore implements BatchStore {
   }
 
   async createBatch({ batch }: { batch: BatchRecord }): Promise<void> {
+    if (this.db.prepare('SELECT 1 FROM batches WHERE id = ?').get(batch.id)) throw new ConflictError(`a batch with id ${batch.id} already exists`);
     this.db.prepare('INSERT INTO batches (id, record) VALUES (?, ?)').run(batch.id, JSON.stringify(batch));
   }
 

@@ -12,6 +12,8 @@ import {
   heartbeatTransition,
   releaseTransition,
 } from '../../domain/scene-transitions';
+import { checkActiveScenesQuota } from '../../domain/active-scenes-quota';
+import { ConflictError } from '../../domain/errors';
 import { inTransaction, openSqlite } from './open-sqlite';
 
 const SCHEMA = `
@@ -59,9 +61,12 @@ export class SqliteJobStore implements JobStore {
     this.db.close();
   }
 
-  async createJob({ job }: { job: JobRecord }): Promise<void> {
+  async createJob({ job, maxActiveScenes }: { job: JobRecord; maxActiveScenes?: number }): Promise<void> {
     const { scenes, ...jobFields } = job;
     inTransaction(this.db, () => {
+      if (this.db.prepare('SELECT 1 FROM jobs WHERE id = ?').get(job.id)) throw new ConflictError(`a job with id ${job.id} already exists`);
+      // One synchronous transaction: no other submit can store a job between the count and the insert.
+      if (maxActiveScenes !== undefined) checkActiveScenesQuota({ job, active: this.activeScenesOf(job.owner), limit: maxActiveScenes });
       this.db
         .prepare('INSERT INTO jobs (id, owner, status, active_scenes, created_at, record) VALUES (?, ?, ?, ?, ?, ?)')
         .run(job.id, job.owner, summariseJobStatus(scenes), activeScenes(scenes), job.createdAt, JSON.stringify(jobFields));
@@ -155,6 +160,10 @@ export class SqliteJobStore implements JobStore {
   }
 
   async countActiveScenes({ owner }: { owner: string }): Promise<number> {
+    return this.activeScenesOf(owner);
+  }
+
+  private activeScenesOf(owner: string): number {
     // Kept per job by every change (like the summarised status), so the quota check reads one indexed range.
     const row = this.db
       .prepare("SELECT COALESCE(SUM(active_scenes), 0) AS n FROM jobs WHERE owner = ? AND status IN ('queued', 'rendering')")

@@ -39,7 +39,11 @@ export type SceneOutcome =
  * a terminal scene never changes again.
  */
 export interface JobStore {
-  createJob(params: { job: JobRecord }): Promise<void>;
+  /**
+   * Stores a new job (ConflictError if its id exists). With `maxActiveScenes`, it is stored only if the owner's
+   * queued and rendering scenes, counted in the same transaction, stay within it (else QuotaExceededError).
+   */
+  createJob(params: { job: JobRecord; maxActiveScenes?: number }): Promise<void>;
   getJob(params: { id: string }): Promise<JobRecord | null>;
   listJobs(params: ListJobsParams): Promise<JobPage>;
   claimScene(params: { jobId: string; scene: string; leaseMs: number; now: Date }): Promise<ClaimResult>;
