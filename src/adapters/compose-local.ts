@@ -30,6 +30,7 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   const taskQueue = new LocalTaskQueue({
     filePath: path.join(config.DATA_DIR, 'tasks.sqlite'),
     concurrency: config.RENDER_CONCURRENCY,
+    webhookConcurrency: config.WEBHOOK_CONCURRENCY,
     retry,
     logger: logger.child({ component: 'task-queue' }),
   });

@@ -110,6 +110,8 @@ const configSchema = z
         }
       })
       .pipe(z.record(z.string().min(1), z.array(gcsPrefixSchema).max(100))),
+    /** Webhook deliveries at once (local mode), in slots of their own beside the renders; each waits 10 s at most. */
+    WEBHOOK_CONCURRENCY: int(1, 256).default(4),
     QUOTA_SUBMITS_PER_MINUTE: int(1, 1_000_000).default(120),
     QUOTA_ACTIVE_SCENES: int(1, 100_000).default(50),
 

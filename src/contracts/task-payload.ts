@@ -48,3 +48,14 @@ export type TaskPayload = z.infer<typeof taskPayloadSchema>;
 export type RenderSceneTask = z.infer<typeof renderSceneTaskSchema>;
 export type RenderPartTask = z.infer<typeof renderPartTaskSchema>;
 export type StitchSceneTask = z.infer<typeof stitchSceneTaskSchema>;
+
+/**
+ * Which slots a task takes where it runs: renders (scenes, parts, joins) take a render slot, of which there are as
+ * many as renders can run at once; webhook deliveries wait on other people's servers, so they take slots of their
+ * own and can never hold a render back.
+ */
+export type TaskLane = 'render' | 'webhook';
+
+export function taskLaneOf(payload: Pick<TaskPayload, 'type'>): TaskLane {
+  return payload.type === 'deliver-webhook' ? 'webhook' : 'render';
+}

@@ -152,6 +152,38 @@ describe('LocalTaskQueue', () => {
     expect([...done].sort()).toEqual(scenes);
   });
 
+  it('delivers webhooks in slots of their own: slow webhooks hold no render back, nor renders a webhook', async () => {
+    const queue = new LocalTaskQueue({ filePath, concurrency: 1, webhookConcurrency: 2, retry: RETRY, logger });
+    open.push(queue);
+    const started: string[] = [];
+    const release: Array<() => void> = [];
+    let webhooksInFlight = 0;
+    let mostWebhooks = 0;
+    queue.start(async (payload) => {
+      started.push(sceneOf(payload));
+      if (payload.type !== 'deliver-webhook') return;
+      webhooksInFlight++;
+      mostWebhooks = Math.max(mostWebhooks, webhooksInFlight);
+      await new Promise<void>((resolve) => release.push(resolve)); // a target that does not answer
+      webhooksInFlight--;
+    });
+    const webhook = (id: string): TaskSpec => ({
+      name: `webhook-${id}`,
+      payload: { type: 'deliver-webhook', version: TASK_PAYLOAD_VERSION, event: 'render.finished', resourceId: id },
+      dispatchDeadlineSeconds: 60,
+    });
+    await queue.enqueue({ tasks: ['w1', 'w2', 'w3'].map(webhook) });
+    await until(() => started.length === 2, 'two webhook deliveries');
+    // Both webhook slots are held by a target that does not answer: renders still go, one at a time.
+    await queue.enqueue({ tasks: ['A', 'B'].map((s) => task(s)) });
+    await until(() => started.includes('A') && started.includes('B'), 'the renders beside the stuck webhooks');
+    expect(started).not.toContain('w3');
+    expect(mostWebhooks).toBe(2);
+    release.shift()!();
+    await until(() => started.includes('w3'), 'the third webhook once a webhook slot is free');
+    for (const resolve of release.splice(0)) resolve();
+  });
+
   it('aborts a delivery past its dispatch deadline and retries it', async () => {
     const queue = newQueue();
     const attempts: Array<{ retryCount: number; aborted: boolean }> = [];

@@ -108,6 +108,29 @@ describe('webhooks', () => {
       await receiver.close();
     }
   });
+
+  it('lets no slow webhook target hold renders back: deliveries wait in slots of their own', async () => {
+    // A target that holds every request for the whole 10 s a delivery may take.
+    const held: http.ServerResponse[] = [];
+    const slow = http.createServer((_req, res) => held.push(res));
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow`;
+    try {
+      const hooked = await Promise.all(
+        [0, 1, 2, 3].map(() => service.submit({ code: fixture('tiny.py'), quality: 'low', webhookUrl: slowUrl })),
+      );
+      for (const job of hooked) expect((await service.waitFor(job.id)).status).toBe('succeeded');
+      await until(() => held.length >= 1);
+      // Webhooks are now waiting on the slow target; a render submitted now must not wait for them.
+      const next = await service.waitFor((await service.submit({ code: fixture('tiny.py'), quality: 'low' })).id);
+      expect(next.status).toBe('succeeded');
+      // It rendered while a delivery was still waiting on the target (its connection open, not yet timed out).
+      expect(held.some((res) => !res.writableEnded && res.socket !== null && !res.socket.destroyed)).toBe(true);
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
 });
 
 describe('the webhook address guard', () => {

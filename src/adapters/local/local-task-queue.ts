@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { taskPayloadSchema, type TaskPayload } from '../../contracts/task-payload';
+import { taskLaneOf, taskPayloadSchema, type TaskLane, type TaskPayload } from '../../contracts/task-payload';
 import type { Logger } from '../../logging/logger';
 import type { TaskQueue, TaskSpec } from '../../domain/ports/task-queue';
 import { inTransaction, openSqlite } from './open-sqlite';
@@ -39,13 +39,14 @@ type TaskRow = { name: string; payload: string; deadline_seconds: number; attemp
 
 /**
  * The embedded task queue: an in-process dispatcher with Cloud Tasks' semantics, persisted in SQLite.
- * At-least-once delivery, at most `concurrency` deliveries at a time, retries with exponential backoff up to
+ * At-least-once delivery, at most `concurrency` render deliveries at a time and, beside them, at most
+ * `webhookConcurrency` webhook deliveries (task-payload.ts's lanes), retries with exponential backoff up to
  * `maxAttempts`, task names deduplicated. Tasks pending or in flight when the process stops are delivered
  * again after the next start.
  */
 export class LocalTaskQueue implements TaskQueue {
   private readonly db: DatabaseSync;
-  private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  private readonly inFlight = new Map<string, { done: Promise<void>; abort: AbortController; lane: TaskLane }>();
   private timer: NodeJS.Timeout | undefined;
   private deliver: DeliverTask | undefined;
   private stopping = false;
@@ -54,7 +55,10 @@ export class LocalTaskQueue implements TaskQueue {
   constructor(
     private readonly params: {
       filePath: string;
+      /** Render deliveries at once (scenes, parts, joins). */
       concurrency: number;
+      /** Webhook deliveries at once, beside the renders (default 4). */
+      webhookConcurrency?: number;
       retry: RetryPolicy;
       logger: Logger;
       now?: () => number;
@@ -134,7 +138,7 @@ export class LocalTaskQueue implements TaskQueue {
   }
 
   private pump(): void {
-    while (!this.stopping && this.inFlight.size < this.params.concurrency) {
+    while (!this.stopping) {
       const task = this.takeDueTask();
       if (!task) break;
       this.dispatch(task);
@@ -142,22 +146,40 @@ export class LocalTaskQueue implements TaskQueue {
     const next = this.db
       .prepare("SELECT MIN(due_at) AS due FROM tasks WHERE state = 'pending'")
       .get() as { due: number | null };
-    if (next.due !== null && this.inFlight.size < this.params.concurrency) this.schedule(next.due - this.now());
+    if (next.due !== null && this.lanesWithRoom().length > 0) this.schedule(next.due - this.now());
   }
 
-  private takeDueTask(): TaskRow | undefined {
+  private capacityOf(lane: TaskLane): number {
+    return lane === 'webhook' ? (this.params.webhookConcurrency ?? 4) : this.params.concurrency;
+  }
+
+  private lanesWithRoom(): TaskLane[] {
+    const busy = { render: 0, webhook: 0 };
+    for (const flight of this.inFlight.values()) busy[flight.lane]++;
+    return (['render', 'webhook'] as const).filter((lane) => busy[lane] < this.capacityOf(lane));
+  }
+
+  /** The task due first among the lanes with a free slot, marked dispatching. */
+  private takeDueTask(): (TaskRow & { lane: TaskLane }) | undefined {
+    const open = new Set(this.lanesWithRoom());
+    if (open.size === 0) return undefined;
     return inTransaction(this.db, () => {
-      const row = this.db
+      const due = this.db
         .prepare(
-          "SELECT name, payload, deadline_seconds, attempts, due_at FROM tasks WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, rowid LIMIT 1",
+          "SELECT name, payload, deadline_seconds, attempts, due_at FROM tasks WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, rowid",
         )
-        .get(this.now()) as TaskRow | undefined;
-      if (row) this.db.prepare("UPDATE tasks SET state = 'dispatching' WHERE name = ?").run(row.name);
-      return row;
+        .iterate(this.now()) as IterableIterator<TaskRow>;
+      for (const row of due) {
+        const lane = laneOfStored(row.payload);
+        if (!open.has(lane)) continue;
+        this.db.prepare("UPDATE tasks SET state = 'dispatching' WHERE name = ?").run(row.name);
+        return { ...row, lane };
+      }
+      return undefined;
     });
   }
 
-  private dispatch(task: TaskRow): void {
+  private dispatch(task: TaskRow & { lane: TaskLane }): void {
     const abort = new AbortController();
     const deadline = setTimeout(
       () => abort.abort(new Error(`dispatch deadline of ${task.deadline_seconds}s passed`)),
@@ -168,7 +190,7 @@ export class LocalTaskQueue implements TaskQueue {
       this.inFlight.delete(task.name);
       this.schedule(0);
     });
-    this.inFlight.set(task.name, { done, abort });
+    this.inFlight.set(task.name, { done, abort, lane: task.lane });
   }
 
   private async attempt(task: TaskRow, signal: AbortSignal): Promise<void> {
@@ -194,6 +216,12 @@ export class LocalTaskQueue implements TaskQueue {
         .run(attempts, this.now() + delay, task.name);
     }
   }
+}
+
+/** A stored task's lane; a payload that does not parse is delivered (and fails) in the render lane. */
+function laneOfStored(payload: string): TaskLane {
+  const parsed = taskPayloadSchema.safeParse(JSON.parse(payload));
+  return parsed.success ? taskLaneOf(parsed.data) : 'render';
 }
 
 function sleep(ms: number): Promise<void> {
