@@ -37,10 +37,19 @@ export function composeRenderer(
   // Probed once, here: which sandbox layers this host supports; without the required ones nothing renders.
   const glyphDir = path.join(config.DATA_DIR, 'glyphs');
   if (config.GLYPH_CACHE) GlyphCache.prepare(glyphDir);
-  const sandbox = createRenderSandbox({ config, pythonPath: PYTHON_PATH, workRoot, logger, sharedReadOnly: config.GLYPH_CACHE ? [glyphDir] : [] });
+  // The glyphs at a fixed path inside, like the job's directory: no host path reaches a scene.
+  const glyphsInside = config.SANDBOX === 'none' ? glyphDir : '/glyphs';
+  const sandbox = createRenderSandbox({
+    config,
+    pythonPath: PYTHON_PATH,
+    workRoot,
+    logger,
+    sharedReadOnly: config.GLYPH_CACHE ? [{ host: glyphDir, inside: glyphsInside }] : [],
+  });
   const pool = new WarmWorkerPool({
     workRoot,
-    makeLaunch: (workDir, kind) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, kind })),
+    makeLaunch: (workDir, kind) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, jobDir: sandbox.jobDirOf(workDir), kind })),
+    jobDirOf: (workDir) => sandbox.jobDirOf(workDir),
     // One spare per render that can run at once: RENDER_CONCURRENCY in local mode, one per Cloud Run instance.
     spares: config.WARM_WORKER ? (config.MODE === 'local' ? config.RENDER_CONCURRENCY : 1) : 0,
     // Where scenes can be split.
@@ -50,7 +59,7 @@ export function composeRenderer(
     startupTimeoutMs: 60_000,
     logger,
   });
-  const glyphs = config.GLYPH_CACHE ? new GlyphCache({ dir: glyphDir, pool, logger }) : undefined;
+  const glyphs = config.GLYPH_CACHE ? new GlyphCache({ dir: glyphDir, insideDir: glyphsInside, pool, logger }) : undefined;
   const texCache = config.TEX_CACHE ? new TexCache({ root: path.join(config.DATA_DIR, 'tex-cache'), maxBytes: config.TEX_CACHE_MAX_BYTES, logger }) : undefined;
   const renderer = new ManimSceneRenderer({
     pool,

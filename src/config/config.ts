@@ -71,6 +71,8 @@ const configSchema = z
       .pipe(z.array(z.enum(SANDBOX_LAYERS))),
     /** Host uid and gid scene code runs as (when the service runs as root). */
     SANDBOX_UID: int(1, 2 ** 31 - 2).default(64000),
+    /** How many uids from SANDBOX_UID sandboxes alive at once may take, one each (when the service runs as root). */
+    SANDBOX_UID_COUNT: int(1, 65536).default(256),
     SANDBOX_MAX_PROCESSES: int(16, 1 << 20).default(64),
     SANDBOX_CPU_SECONDS: int(1, 7 * 24 * 3600).default(1800),
     /** Ceiling of each worker's address space; the worker lowers it to its quality's budget. */

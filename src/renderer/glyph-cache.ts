@@ -24,7 +24,15 @@ export class GlyphCache {
   private held: ReadonlySet<string> = new Set();
   private state: { ok: boolean; detail: string } = { ok: true, detail: 'not started' };
 
-  constructor(private readonly params: { dir: string; pool: Pick<WarmWorkerPool, 'startOneOff'>; logger: Logger }) {}
+  constructor(
+    private readonly params: {
+      dir: string;
+      /** Where sandboxes see `dir` (the same path by default). */
+      insideDir?: string;
+      pool: Pick<WarmWorkerPool, 'startOneOff'>;
+      logger: Logger;
+    },
+  ) {}
 
   /**
    * Empties (or makes) the directory: the glyphs are rebuilt at each start, as they follow the installed Manim and
@@ -35,9 +43,9 @@ export class GlyphCache {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   }
 
-  /** The directory to hand a render, once it holds glyphs. */
+  /** The directory to hand a render (as sandboxes see it), once it holds glyphs. */
   get readyDir(): string | undefined {
-    return this.held.size > 0 ? this.params.dir : undefined;
+    return this.held.size > 0 ? (this.params.insideDir ?? this.params.dir) : undefined;
   }
 
   /** The names of the glyphs it holds (none until it is ready). */
@@ -59,7 +67,7 @@ export class GlyphCache {
     this.state = { ok: true, detail: 'building' };
     const leased = this.params.pool.startOneOff('glyphs');
     try {
-      const outcome = await leased.worker.run({ job: { mode: 'glyphs', quality: 'low', outputDir: path.join(leased.workDir, 'media') }, timeoutSeconds: 120 });
+      const outcome = await leased.worker.run({ job: { mode: 'glyphs', quality: 'low', outputDir: path.join(leased.jobDir, 'media') }, timeoutSeconds: 120 });
       if (outcome.kind !== 'result') {
         const message = outcome.kind === 'error' ? outcome.error.message : outcome.kind;
         log.warn('glyph cache not built', { outcome: outcome.kind, message });

@@ -98,6 +98,17 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       expect(await store.stat({ key: from })).not.toBeNull();
     });
 
+    it('keeps a copy whole when the original is deleted, and the original when the copy is', async () => {
+      const from = `${prefix}/copied/a/out.txt`;
+      await store.putText({ key: from, text: 'kept by both', contentType: 'text/plain' });
+      await store.copy({ fromKey: from, toKey: `${prefix}/copied/b/out.txt` });
+      await store.copy({ fromKey: from, toKey: `${prefix}/copied/c/out.txt` });
+      await store.deletePrefix({ prefix: `${prefix}/copied/a/` });
+      expect((await readAll(store.read({ key: `${prefix}/copied/b/out.txt` }))).toString()).toBe('kept by both');
+      await store.deletePrefix({ prefix: `${prefix}/copied/b/` });
+      expect((await readAll(store.read({ key: `${prefix}/copied/c/out.txt` }))).toString()).toBe('kept by both');
+    });
+
     it('replaces a blob written again under the same key', async () => {
       const key = `${prefix}/Intro/render.log`;
       await store.putText({ key, text: 'first attempt, much longer', contentType: 'text/plain' });

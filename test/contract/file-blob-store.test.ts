@@ -29,6 +29,16 @@ describe('FileBlobStore', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('copies a large blob without using its size again on disk, however often it is copied', async () => {
+    const source = path.join(dir, 'video.mp4');
+    fs.writeFileSync(source, Buffer.alloc(8 * 1024 * 1024, 7));
+    await store.putFile({ key: 'jobs/a/S/S.mp4', filePath: source, contentType: 'video/mp4' });
+    for (const job of ['b', 'c', 'd']) await store.copy({ fromKey: 'jobs/a/S/S.mp4', toKey: `jobs/${job}/S/S.mp4` });
+    const stats = ['a', 'b', 'c', 'd'].map((job) => fs.statSync(path.join(root, 'jobs', job, 'S', 'S.mp4')));
+    expect(new Set(stats.map((stat) => stat.ino)).size).toBe(1);
+    expect(stats[0]!.nlink).toBe(4);
+  });
+
   it.each([
     ['a parent segment', '../escape'],
     ['a parent segment inside', 'jobs/../../escape'],

@@ -18,7 +18,12 @@ const settings: SandboxSettings = {
   outputVolumeBytes: 128 << 20,
 };
 
-const view = { readOnly: ['/usr', '/opt/venv', '/app/python/manim_worker'], readOnlyIfPresent: ['/etc/fonts'], symlinks: [{ target: 'usr/bin', link: '/bin' }] };
+const view = {
+  readOnly: ['/usr', '/opt/venv', '/app/python/manim_worker'],
+  readOnlyIfPresent: ['/etc/fonts'],
+  readOnlyAt: [{ host: '/data/glyphs', inside: '/glyphs' }],
+  symlinks: [{ target: 'usr/bin', link: '/bin' }],
+};
 const workDir = '/data/work/w-1';
 
 function args(env: Record<string, string> = { PATH: '/usr/bin', HOME: workDir }): string[] {
@@ -40,10 +45,11 @@ describe('bwrapArgs', () => {
     expect(list.join(' ')).toContain('--cap-drop ALL');
   });
 
-  it('binds the job directory as the only writable path, after the sized /tmp it may lie under', () => {
+  it('binds the job directory as the only writable path, at a fixed path that shows nothing of the host, and starts there', () => {
     const list = options(args());
-    const writable = list.flatMap((arg, i) => (['--bind', '--bind-try', '--dev-bind'].includes(arg) ? [list[i + 1]] : []));
-    expect(writable).toEqual([workDir]);
+    const writable = list.flatMap((arg, i) => (['--bind', '--bind-try', '--dev-bind'].includes(arg) ? [`${list[i + 1]}=${list[i + 2]}`] : []));
+    expect(writable).toEqual([`${workDir}=/job`]);
+    expect(list.join(' ')).toContain('--chdir /job');
     const tmpfs = list.indexOf('--tmpfs');
     expect(list.slice(tmpfs - 2, tmpfs + 2)).toEqual(['--size', String(settings.tmpBytes), '--tmpfs', '/tmp']);
     expect(tmpfs).toBeLessThan(list.indexOf('--bind'));
@@ -52,7 +58,7 @@ describe('bwrapArgs', () => {
   it('shows the host only the paths of its view, read-only, and remounts what bubblewrap built read-only last', () => {
     const list = options(args());
     const readOnly = list.flatMap((arg, i) => (arg === '--ro-bind' ? [`${list[i + 1]}=${list[i + 2]}`] : []));
-    expect(readOnly).toEqual(['/usr=/usr', '/opt/venv=/opt/venv', '/app/python/manim_worker=/app/python/manim_worker']);
+    expect(readOnly).toEqual(['/usr=/usr', '/opt/venv=/opt/venv', '/app/python/manim_worker=/app/python/manim_worker', '/data/glyphs=/glyphs']);
     expect(list.join(' ')).toContain('--ro-bind-try /etc/fonts /etc/fonts');
     expect(list.join(' ')).toContain('--symlink usr/bin /bin');
     expect(list.slice(list.indexOf('--remount-ro'), list.indexOf('--remount-ro') + 4)).toEqual(['--remount-ro', '/dev', '--remount-ro', '/']);

@@ -30,10 +30,28 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * A copy shares the source's blocks: blobs are never changed in place (a write makes a new file), so a second
+   * name for the same file is a copy that costs no disk, however often the result cache copies a large video.
+   */
   async copy({ fromKey, toKey }: { fromKey: string; toKey: string }): Promise<void> {
     const info = await this.stat({ key: fromKey });
     if (!info) throw new Error(`no blob ${fromKey}`);
-    await this.write(toKey, info.contentType, (target) => pipeline(fs.createReadStream(this.pathOf(fromKey)), target));
+    const file = this.pathOf(toKey);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${randomUUID()}.partial`;
+    try {
+      await fs.promises.link(this.pathOf(fromKey), temporary).catch(async (error: NodeJS.ErrnoException) => {
+        // Another filesystem, or one without hard links: a copy of the bytes, cloned where the filesystem can.
+        if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP'].includes(error.code ?? '')) throw error;
+        await fs.promises.copyFile(this.pathOf(fromKey), temporary, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+      });
+      await fs.promises.writeFile(`${file}.meta.json`, JSON.stringify({ contentType: info.contentType }));
+      await fs.promises.rename(temporary, file);
+    } catch (error) {
+      await fs.promises.rm(temporary, { force: true });
+      throw error;
+    }
   }
 
   async putText({ key, text, contentType }: { key: string; text: string; contentType: string }): Promise<void> {

@@ -1,6 +1,12 @@
 import type { SandboxSettings } from './sandbox-settings';
 import type { SandboxView } from './sandbox-view';
 
+/**
+ * Where a sandbox sees its own directory, whatever its path on the host: nothing a scene prints, raises or writes
+ * (Manim's "File ready at …", a traceback's paths) carries the host's layout out with it.
+ */
+export const SANDBOX_JOB_DIR = '/job';
+
 /** A soft CPU limit sends SIGXCPU; the hard one, a little later, SIGKILL for a process that ignores it. */
 const CPU_HARD_GRACE_SECONDS = 5;
 
@@ -37,7 +43,7 @@ export function bwrapArgs(params: {
     '--new-session',
     '--cap-drop',
     'ALL',
-    // /tmp first: the job's directory may lie under the host's /tmp and is bound over this tmpfs afterwards.
+    // A size-limited tmpfs of the sandbox's own on /tmp.
     '--size',
     String(params.settings.tmpBytes),
     '--tmpfs',
@@ -45,11 +51,12 @@ export function bwrapArgs(params: {
   ];
   for (const dir of view.readOnly) out.push('--ro-bind', dir, dir);
   for (const dir of view.readOnlyIfPresent) out.push('--ro-bind-try', dir, dir);
+  for (const { host, inside } of view.readOnlyAt) out.push('--ro-bind', host, inside);
   for (const { target, link } of view.symlinks) out.push('--symlink', target, link);
-  out.push('--proc', '/proc', '--dev', '/dev', '--bind', workDir, workDir);
+  out.push('--proc', '/proc', '--dev', '/dev', '--bind', workDir, SANDBOX_JOB_DIR);
   // Everything bubblewrap made for the view (/, the parents of bound paths, /dev) becomes read-only.
   out.push('--remount-ro', '/dev', '--remount-ro', '/');
-  out.push('--chdir', workDir, '--clearenv');
+  out.push('--chdir', SANDBOX_JOB_DIR, '--clearenv');
   for (const [name, value] of Object.entries(params.env)) out.push('--setenv', name, value);
   const { settings } = params;
   out.push(

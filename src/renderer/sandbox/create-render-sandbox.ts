@@ -1,3 +1,5 @@
+import { SANDBOX_JOB_DIR } from './bwrap-args';
+import { SandboxUids } from './sandbox-uids';
 import fs from 'node:fs';
 import path from 'node:path';
 import { APP_ROOT, type Config } from '../../config/config';
@@ -20,6 +22,8 @@ export interface RenderSandbox {
    * then `internal_error`), and no scene code ever runs.
    */
   wrap(launch: WorkerLaunch): WorkerLaunch;
+  /** Where a worker whose directory is `workDir` on the host sees it (SANDBOX_JOB_DIR; the same path unsandboxed). */
+  jobDirOf(workDir: string): string;
   /** Whether the renderer may render: the configured minimum of layers is active (or the sandbox is off). */
   readonly ready: boolean;
   /** Readiness checks: `sandbox` and one `sandbox.<layer>` per layer, with what the probe observed. */
@@ -36,8 +40,8 @@ export function createRenderSandbox(params: {
   pythonPath: string;
   workRoot: string;
   logger: Logger;
-  /** Directories of the service every sandbox sees read-only; each must exist. */
-  sharedReadOnly?: string[];
+  /** Directories of the service every sandbox sees read-only, at a path of their own inside; each must exist. */
+  sharedReadOnly?: Array<{ host: string; inside: string }>;
   /** The host probe; replaced only by unit tests of what follows from its report. */
   probe?: typeof probeSandbox;
 }): RenderSandbox {
@@ -51,6 +55,7 @@ export function createRenderSandbox(params: {
     );
     return {
       wrap: (launch) => launch,
+      jobDirOf: (workDir) => workDir,
       ready: true,
       checks: () => ({ sandbox: { ok: true, detail: 'off (SANDBOX=none): local development only' } }),
     };
@@ -109,12 +114,17 @@ export function createRenderSandbox(params: {
     ? `the render sandbox is missing required layers: ${missing.map((layer) => `${layer} (${report[layer].detail})`).join('; ')}`
     : `the render sandbox does not start on this host: ${report.env.detail}`;
   const readyHost = host;
+  const uids = new SandboxUids({ first: config.SANDBOX_UID, count: config.SANDBOX_UID_COUNT });
 
   return {
     ready,
+    jobDirOf: () => SANDBOX_JOB_DIR,
     wrap(launch) {
       if (!ready || !readyHost) return refusingLaunch(launch.cwd, refusal);
-      return sandboxLaunch({ host: readyHost, inner: launch });
+      // As root each sandbox gets a uid of its own (as another user the supervisor runs it as that user).
+      if (process.getuid?.() !== 0) return sandboxLaunch({ host: readyHost, inner: launch });
+      const uid = uids.take();
+      return { ...sandboxLaunch({ host: readyHost, inner: launch, uid }), onExit: () => uids.give(uid) };
     },
     checks() {
       const checks: Record<string, { ok: boolean; detail?: string }> = {

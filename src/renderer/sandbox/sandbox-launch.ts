@@ -43,15 +43,15 @@ interface SupervisorSpec {
  * writable path, and the worker under its rlimits. The supervisor itself starts with an empty environment; the worker's environment
  * reaches the sandbox only as bubblewrap's --setenv, after --clearenv.
  */
-export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; probe?: boolean }): WorkerLaunch {
+export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; probe?: boolean; uid?: number }): WorkerLaunch {
   const { host, inner } = params;
   const { settings } = host;
   const spec: SupervisorSpec = {
     bwrap: host.bwrap,
     args: bwrapArgs({ view: host.view, workDir: inner.cwd, settings, env: inner.env, command: inner.command, args: inner.args }),
     workDir: inner.cwd,
-    uid: settings.uid,
-    gid: settings.gid,
+    uid: params.uid ?? settings.uid,
+    gid: params.uid ?? settings.gid,
     diskBytes: settings.diskBytes,
     diskEntries: settings.diskEntries,
     logBytes: settings.logBytes,

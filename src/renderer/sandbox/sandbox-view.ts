@@ -6,6 +6,8 @@ export interface SandboxView {
   readOnly: string[];
   /** Host paths bound read-only if they exist (fonts, TeX, caches that some installs lack). */
   readOnlyIfPresent: string[];
+  /** Host directories of the service bound read-only at a fixed path of their own inside (the glyph cache). */
+  readOnlyAt: Array<{ host: string; inside: string }>;
   /** Top-level links of a merged-/usr system (`/bin -> usr/bin`), recreated inside as the host has them. */
   symlinks: Array<{ target: string; link: string }>;
 }
@@ -29,7 +31,7 @@ const MERGED_USR_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'
  * interpreter it links to, when they live outside /usr), the worker's own code and what the service shares with
  * every render read-only (the glyph cache), nothing of the app besides.
  */
-export function sandboxView(params: { pythonDirs: string[]; workerCodeDir: string; sharedDirs?: string[] }): SandboxView {
+export function sandboxView(params: { pythonDirs: string[]; workerCodeDir: string; sharedDirs?: Array<{ host: string; inside: string }> }): SandboxView {
   const readOnly = [...SYSTEM_READ_ONLY];
   const symlinks: SandboxView['symlinks'] = [];
   for (const link of MERGED_USR_LINKS) {
@@ -42,9 +44,9 @@ export function sandboxView(params: { pythonDirs: string[]; workerCodeDir: strin
     if (stat.isSymbolicLink()) symlinks.push({ target: fs.readlinkSync(link), link });
     else if (stat.isDirectory()) readOnly.push(link);
   }
-  // Shared directories (the glyph cache) are written by the service alone: read-only inside, like the code.
-  for (const dir of [...params.pythonDirs, params.workerCodeDir, ...(params.sharedDirs ?? [])]) {
+  for (const dir of [...params.pythonDirs, params.workerCodeDir]) {
     if (!readOnly.some((bound) => dir === bound || dir.startsWith(`${bound}/`))) readOnly.push(dir);
   }
-  return { readOnly, readOnlyIfPresent: SYSTEM_IF_PRESENT, symlinks };
+  // Shared directories (the glyph cache) are written by the service alone: read-only inside, like the code.
+  return { readOnly, readOnlyIfPresent: SYSTEM_IF_PRESENT, readOnlyAt: params.sharedDirs ?? [], symlinks };
 }

@@ -24,7 +24,7 @@ export async function describeOutput(params: { pool: Pick<WarmWorkerPool, 'takeR
     await fs.promises.copyFile(params.filePath, copy, fs.constants.COPYFILE_EXCL);
     await fs.promises.chmod(copy, 0o444);
     const outcome = await leased.worker.run({
-      job: { mode: 'describe', quality: 'low', format: params.format, file: copy },
+      job: { mode: 'describe', quality: 'low', format: params.format, file: path.join(leased.jobDir, 'input', path.basename(copy)) },
       timeoutSeconds: READER_TIMEOUT_SECONDS,
     });
     if (outcome.kind === 'result' && outcome.media) return { ok: true, media: outcome.media };

@@ -18,12 +18,20 @@ const WORKER_MODULES: Record<WorkerKind, string> = {
  * The plain launch of a Python worker: Python with an environment built from nothing, so no secret or setting
  * of the service reaches scene code. HOME and the caches point into the worker's own directory.
  */
-export function pythonLaunch(params: { python: string; pythonPath: string; workDir: string; kind?: WorkerKind }): WorkerLaunch {
-  const { workDir } = params;
+export function pythonLaunch(params: {
+  python: string;
+  pythonPath: string;
+  /** The worker's directory on the host. */
+  workDir: string;
+  /** Where the worker sees it (a sandbox binds it elsewhere); the host path by default. */
+  jobDir?: string;
+  kind?: WorkerKind;
+}): WorkerLaunch {
+  const workDir = params.jobDir ?? params.workDir;
   return {
     command: params.python,
     args: ['-m', WORKER_MODULES[params.kind ?? 'render']],
-    cwd: workDir,
+    cwd: params.workDir,
     env: {
       PATH: '/usr/local/bin:/usr/bin:/bin',
       PYTHONPATH: params.pythonPath,

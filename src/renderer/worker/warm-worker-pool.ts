@@ -9,7 +9,10 @@ import { WorkerProcess, type WorkerLaunch } from './worker-process';
 /** A worker handed to one job, with the directory it may write. `release` kills it and removes the directory. */
 export interface LeasedWorker {
   worker: WorkerProcess;
+  /** Its directory on the host: what the service reads and writes. */
   workDir: string;
+  /** The same directory as the worker sees it: what a job's paths name. */
+  jobDir: string;
   release(): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export class WarmWorkerPool {
     private readonly params: {
       workRoot: string;
       makeLaunch: (workDir: string, kind: WorkerKind) => WorkerLaunch;
+      /** Where a worker sees its directory (the sandbox binds it at a fixed path); the host path by default. */
+      jobDirOf?: (workDir: string) => string;
       /** Workers kept started ahead: the jobs that can run at once (0: start each worker with its job). */
       spares: number;
       /** Keep a stitch worker started too (where scenes are split). */
@@ -127,6 +132,7 @@ export class WarmWorkerPool {
     return {
       worker,
       workDir,
+      jobDir: this.params.jobDirOf?.(workDir) ?? workDir,
       release: async () => {
         await worker.kill();
         await fs.promises.rm(workDir, { recursive: true, force: true });

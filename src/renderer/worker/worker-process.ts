@@ -16,6 +16,8 @@ export interface WorkerLaunch {
   args: string[];
   env: Record<string, string>;
   cwd: string;
+  /** Called once the process has exited (a sandbox gives back what it held, its uid). */
+  onExit?: () => void;
 }
 
 export type ReadyMessage = Extract<WorkerMessage, { type: 'ready' }>;
@@ -70,6 +72,7 @@ export class WorkerProcess {
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
       this.child.once('error', () => resolve({ code: null, signal: null }));
     });
+    if (launch.onExit) void this.exited.then(launch.onExit);
     const capture = (chunk: Buffer) => this.log.append(chunk);
     this.child.stdout?.on('data', capture);
     this.child.stderr?.on('data', capture);

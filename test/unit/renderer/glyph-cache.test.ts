@@ -40,6 +40,7 @@ function cacheWith(files: Record<string, string>, outcome: WorkerOutcome): Glyph
   const leased: LeasedWorker = {
     worker,
     workDir,
+    jobDir: workDir,
     release: async () => {
       released = true;
     },
