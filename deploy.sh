@@ -17,7 +17,7 @@ readonly MAX_DISPATCH_DEADLINE_SECONDS=1800
 # The names service.yaml's placeholders may use; anything else left in it is an error.
 readonly PLACEHOLDERS=(
   PROJECT_ID IMAGE LOG_LEVEL FIRESTORE_DATABASE BUCKET TASKS_LOCATION TASKS_QUEUE TASKS_INVOKER_SA
-  API_SA RENDERER_SA RENDERER_URL AUTH_ALLOWLIST BATCH_SOURCES TASK_MAX_ATTEMPTS TASK_MIN_BACKOFF_MS TASK_MAX_BACKOFF_MS
+  API_SA RENDERER_SA RENDERER_URL INGRESS_URL WEBHOOK_QUEUE AUTH_ALLOWLIST BATCH_SOURCES TASK_MAX_ATTEMPTS TASK_MIN_BACKOFF_MS TASK_MAX_BACKOFF_MS
   DEFAULT_TIMEOUT_SECONDS MAX_TIMEOUT_SECONDS JOB_RETENTION_DAYS RENDER_MIN_INSTANCES RENDER_MAX_INSTANCES
   RENDERER_TIMEOUT_SECONDS API_MIN_INSTANCES API_MAX_INSTANCES API_CONCURRENCY
 )
@@ -136,6 +136,8 @@ check_prerequisites() {
   local missing=() sa
   exists tasks queues describe "$TASKS_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID" ||
     missing+=("queue $TASKS_QUEUE")
+  exists tasks queues describe "$WEBHOOK_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID" ||
+    missing+=("queue $WEBHOOK_QUEUE")
   exists storage buckets describe "gs://$BUCKET" --project="$PROJECT_ID" || missing+=("bucket gs://$BUCKET")
   exists artifacts repositories describe "$REPOSITORY" --location="$REGION" --project="$PROJECT_ID" ||
     missing+=("repository $REPOSITORY")
@@ -224,6 +226,17 @@ update_queue() {
     --http-oidc-token-audience-override="$RENDERER_URL"
 }
 
+# The webhook queue likewise, to the ingress's /tasks/webhooks: deliveries wait on other people's servers there,
+# among the ingress's many concurrent requests, never in a renderer instance's one.
+update_webhook_queue() {
+  queue_settings_flags "$WEBHOOK_MAX_DISPATCHES"
+  mutate gcloud tasks queues update "$WEBHOOK_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID" \
+    "${QUEUE_FLAGS[@]}" \
+    --http-uri-override="scheme:https,host:${INGRESS_URL#https://},path:/tasks/webhooks,mode:ALWAYS" \
+    --http-oidc-service-account-email-override="$TASKS_INVOKER_SA" \
+    --http-oidc-token-audience-override="$INGRESS_URL"
+}
+
 print_urls() {
   local service url
   for service in "$API_SERVICE" "$RENDERER_SERVICE"; do
@@ -246,6 +259,7 @@ main() {
   # The deterministic URL: known before the first deploy, so the renderer's own audience and the ingress's
   # target are settled in one pass.
   RENDERER_URL=$(service_url "$RENDERER_SERVICE")
+  INGRESS_URL=$(service_url "$API_SERVICE")
   if [ -z "$RENDER_DIR" ]; then
     RENDER_DIR=$(mktemp -d)
     # shellcheck disable=SC2064 # expand now: the trap must remove this run's directory
@@ -262,6 +276,8 @@ main() {
   update_queue
   deploy_service "$API_SERVICE"
   grant_invoker "$API_SERVICE" "serviceAccount:$SCHEDULER_SA"
+  grant_invoker "$API_SERVICE" "serviceAccount:$TASKS_INVOKER_SA"
+  update_webhook_queue
   grant_api_invokers
   print_urls
 }

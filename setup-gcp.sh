@@ -238,12 +238,13 @@ configure_bucket() {
 }
 
 ensure_queue() {
-  if exists tasks queues describe "$TASKS_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID"; then
-    note "queue $TASKS_QUEUE exists (deploy.sh applies its rate and retry settings)"
+  local queue=$1 dispatches=$2
+  if exists tasks queues describe "$queue" --location="$TASKS_LOCATION" --project="$PROJECT_ID"; then
+    note "queue $queue exists (deploy.sh applies its rate and retry settings)"
     return
   fi
-  queue_settings_flags
-  mutate gcloud tasks queues create "$TASKS_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID" \
+  queue_settings_flags "$dispatches"
+  mutate gcloud tasks queues create "$queue" --location="$TASKS_LOCATION" --project="$PROJECT_ID" \
     "${QUEUE_FLAGS[@]}"
 }
 
@@ -289,6 +290,11 @@ grant_roles() {
     tasks queues VERB "$TASKS_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID"
   ensure_binding roles/cloudtasks.taskDeleter "serviceAccount:$API_SA" \
     tasks queues VERB "$TASKS_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID"
+  # Ingress: queue the webhook of a job that a cancel ended, and delete a deleted job's queued deliveries.
+  ensure_binding roles/cloudtasks.enqueuer "serviceAccount:$API_SA" \
+    tasks queues VERB "$WEBHOOK_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID"
+  ensure_binding roles/cloudtasks.taskDeleter "serviceAccount:$API_SA" \
+    tasks queues VERB "$WEBHOOK_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID"
   # Ingress: tasks carry an OIDC token of the invoker account, which needs actAs on it.
   bind_service_account_role "$TASKS_INVOKER_SA" "$API_SA" roles/iam.serviceAccountUser
   # Ingress: V4 signed URLs signed by its own identity (signBlob), no key file.
@@ -298,9 +304,12 @@ grant_roles() {
   bind_bucket_role "$API_SA" roles/storage.objectUser
   # Renderer: read scene code and record progress and outcomes in Firestore.
   bind_project_role "$RENDERER_SA" roles/datastore.user
-  # Renderer: enqueue the webhook task of a job that finished, with the invoker's token like every task.
+  # Renderer: enqueue the parts and joins of split scenes, and the webhook task of a job that finished, with the
+  # invoker's token like every task.
   ensure_binding roles/cloudtasks.enqueuer "serviceAccount:$RENDERER_SA" \
     tasks queues VERB "$TASKS_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID"
+  ensure_binding roles/cloudtasks.enqueuer "serviceAccount:$RENDERER_SA" \
+    tasks queues VERB "$WEBHOOK_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID"
   bind_service_account_role "$TASKS_INVOKER_SA" "$RENDERER_SA" roles/iam.serviceAccountUser
   # Renderer: upload outputs and logs. objectCreator would not do: discarding a cancelled render's files is a
   # prefix delete (list + delete), and a retried attempt rewrites its log at the same key (overwrite = delete).
@@ -358,7 +367,8 @@ main() {
   ensure_composite_indexes
   ensure_index_exemptions
   ensure_bucket
-  ensure_queue
+  ensure_queue "$TASKS_QUEUE" "$RENDER_MAX_INSTANCES"
+  ensure_queue "$WEBHOOK_QUEUE" "$WEBHOOK_MAX_DISPATCHES"
   ensure_service_accounts
   grant_roles
   ensure_canary_job

@@ -42,6 +42,9 @@ load_settings() {
   IMAGE_NAME=${IMAGE_NAME:-manim-render}
   BUCKET=${BUCKET:-${PROJECT_ID}-manim-renders}
   TASKS_QUEUE=${TASKS_QUEUE:-manim-render}
+  # Webhook deliveries have a queue of their own, posting to the ingress: a slow target holds no renderer.
+  WEBHOOK_QUEUE=${WEBHOOK_QUEUE:-manim-webhooks}
+  WEBHOOK_MAX_DISPATCHES=${WEBHOOK_MAX_DISPATCHES:-20}
   TASKS_LOCATION=${TASKS_LOCATION:-$REGION}
   FIRESTORE_DATABASE=${FIRESTORE_DATABASE:-(default)}
   FIRESTORE_LOCATION=${FIRESTORE_LOCATION:-$REGION}
@@ -74,7 +77,7 @@ load_settings() {
 # The queue's rate and retry settings, for `tasks queues create` and `update` alike.
 queue_settings_flags() {
   QUEUE_FLAGS=(
-    "--max-concurrent-dispatches=$RENDER_MAX_INSTANCES"
+    "--max-concurrent-dispatches=${1:-$RENDER_MAX_INSTANCES}"
     "--max-dispatches-per-second=$QUEUE_MAX_DISPATCHES_PER_SECOND"
     "--max-attempts=$TASK_MAX_ATTEMPTS"
     "--min-backoff=$((TASK_MIN_BACKOFF_MS / 1000))s"

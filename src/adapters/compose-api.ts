@@ -19,13 +19,25 @@ import { rendererFingerprint } from '../renderer/renderer-fingerprint';
 import { notifyIfFinished } from '../domain/notify-if-finished';
 import type { WebhookTargetPolicy } from '../webhooks/post-webhook';
 import type { IngressAuth } from '../api/middleware/authenticate';
+import type { WebhookTaskDeps } from '../api/routes/webhook-tasks';
 import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
 import { parseAllowlist } from '../auth/principal-allowlist';
 
 /** The public API's dependencies in either mode, around the stores and queue the mode provides. */
 export function composeApi(
   config: Config,
-  ports: { jobStore: JobStore; taskQueue: TaskQueue; blobStore: BlobStore; apiKeys: ApiKeyStore; idempotency: IdempotencyStore; batches: BatchStore; sceneSource?: SceneSource; webhookSecrets: WebhookSecrets; resultCache: ResultCache },
+  ports: {
+    jobStore: JobStore;
+    taskQueue: TaskQueue;
+    blobStore: BlobStore;
+    apiKeys: ApiKeyStore;
+    idempotency: IdempotencyStore;
+    batches: BatchStore;
+    sceneSource?: SceneSource;
+    webhookSecrets: WebhookSecrets;
+    resultCache: ResultCache;
+    webhookTasks?: WebhookTaskDeps;
+  },
   logger: Logger,
   readiness: () => Promise<ReadinessReport>,
 ): { api: ApiDeps; close(): void } {

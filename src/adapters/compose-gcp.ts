@@ -6,7 +6,8 @@ import { composeApi, readinessOf } from './compose-api';
 import { notifyIfFinished } from '../domain/notify-if-finished';
 import { FirestoreWebhookSecrets } from './google/firestore-webhook-secrets';
 import { FirestoreResultCache } from './google/firestore-result-cache';
-import { composeTaskHandlers } from './compose-task-handlers';
+import { composeTaskHandlers, composeWebhookDelivery } from './compose-task-handlers';
+import { laneRoutedQueue } from './lane-routed-queue';
 import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
 import { CloudTasksQueue } from './google/cloud-tasks-queue';
@@ -51,14 +52,22 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
   });
 
   const firestore = { projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST };
-  const taskQueue = new CloudTasksQueue({
-    projectId,
-    location: required(config, 'TASKS_LOCATION'),
-    queue: config.TASKS_QUEUE,
-    targetUrl: new URL('/tasks', required(config, 'RENDERER_URL')).toString(),
-    serviceAccountEmail: required(config, 'TASKS_INVOKER_SA'),
-    audience: required(config, 'RENDERER_AUDIENCE'),
-    emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST,
+  const cloudTasks = { projectId, location: required(config, 'TASKS_LOCATION'), serviceAccountEmail: required(config, 'TASKS_INVOKER_SA'), emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST };
+  const ingressUrl = required(config, 'INGRESS_URL');
+  // Renders to the renderer; webhook deliveries, which wait on other people's servers, to the ingress.
+  const taskQueue = laneRoutedQueue({
+    render: new CloudTasksQueue({
+      ...cloudTasks,
+      queue: config.TASKS_QUEUE,
+      targetUrl: new URL('/tasks', required(config, 'RENDERER_URL')).toString(),
+      audience: required(config, 'RENDERER_AUDIENCE'),
+    }),
+    webhook: new CloudTasksQueue({
+      ...cloudTasks,
+      queue: config.WEBHOOK_QUEUE,
+      targetUrl: new URL('/tasks/webhooks', ingressUrl).toString(),
+      audience: ingressUrl,
+    }),
   });
   const idempotency = new FirestoreIdempotencyStore(firestore);
   const batches = new FirestoreBatchStore(firestore);
@@ -66,15 +75,19 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
   const resultCache = new FirestoreResultCache(firestore);
   const notify = (params: { jobId: string }) => notifyIfFinished({ jobStore, batches, taskQueue }, params);
 
-  if (config.ROLE === 'renderer') {
-    const renderer = composeRenderer(config, { jobStore, blobStore }, logger, { heartbeatMs: 2000 });
-    const invoker = required(config, 'TASKS_INVOKER_SA').toLowerCase();
-    const verifier = new IdTokenVerifier({
+  const invoker = required(config, 'TASKS_INVOKER_SA').toLowerCase();
+  /** Cloud Tasks' OIDC tokens of the invoker account, for one service's audience. */
+  const taskVerifier = (audience: string) =>
+    new IdTokenVerifier({
       issuers: config.OIDC_ISSUER === GOOGLE_ISSUERS[0] ? GOOGLE_ISSUERS : [config.OIDC_ISSUER],
       jwksUrl: config.OIDC_JWKS_URL,
-      audience: required(config, 'RENDERER_AUDIENCE'),
+      audience,
       isAllowed: (identity) => identity.email === invoker,
     });
+
+  if (config.ROLE === 'renderer') {
+    const renderer = composeRenderer(config, { jobStore, blobStore }, logger, { heartbeatMs: 2000 });
+    const verifier = taskVerifier(required(config, 'RENDERER_AUDIENCE'));
     return {
       renderer: {
         taskDeps: composeTaskHandlers(
@@ -95,7 +108,13 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
 
   const apiKeys = new FirestoreApiKeyStore(firestore);
   const sceneSource = new GcsSceneSource({ projectId, apiEndpoint: config.GCS_API_ENDPOINT });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource, webhookSecrets, resultCache }, logger, async () => readinessOf({ config: { ok: true } }));
+  const webhookTasks = { verifier: taskVerifier(ingressUrl), webhooks: composeWebhookDelivery(config, { jobStore, batches, webhookSecrets, idempotency }, logger) };
+  const api = composeApi(
+    config,
+    { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource, webhookSecrets, resultCache, webhookTasks },
+    logger,
+    async () => readinessOf({ config: { ok: true } }),
+  );
   return {
     api: api.api,
     start: () => undefined,

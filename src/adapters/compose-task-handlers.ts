@@ -10,6 +10,7 @@ import type { TaskQueue } from '../domain/ports/task-queue';
 import type { RunRenderTaskDeps } from '../domain/run-render-task';
 import type { Logger } from '../logging/logger';
 import type { TaskHandlerDeps } from '../renderer/handle-task';
+import type { DeliverWebhookDeps } from '../webhooks/deliver-webhook';
 import { webhookPolicy } from './compose-api';
 
 /** What the task handlers get in either mode: the render use case's deps and the webhook deliverer's. */
@@ -34,14 +35,23 @@ export function composeTaskHandlers(
   };
   return {
     render: { ...ports.renderDeps, notify: ports.notify, resultCache: ports.resultCache, split: { policy, taskQueue: ports.taskQueue } },
-    webhooks: {
-      jobStore: ports.jobStore,
-      batches: ports.batches,
-      secrets: ports.webhookSecrets,
-      idempotency: ports.idempotency,
-      clock: systemClock,
-      logger: logger.child({ component: 'webhooks' }),
-      policy: webhookPolicy(config),
-    },
+    webhooks: composeWebhookDelivery(config, ports, logger),
+  };
+}
+
+/** The webhook deliverer's deps: what the renderer (local mode) or the ingress (gcp mode) delivers with. */
+export function composeWebhookDelivery(
+  config: Config,
+  ports: { jobStore: JobStore; batches: BatchStore; webhookSecrets: WebhookSecrets; idempotency: IdempotencyStore },
+  logger: Logger,
+): DeliverWebhookDeps {
+  return {
+    jobStore: ports.jobStore,
+    batches: ports.batches,
+    secrets: ports.webhookSecrets,
+    idempotency: ports.idempotency,
+    clock: systemClock,
+    logger: logger.child({ component: 'webhooks' }),
+    policy: webhookPolicy(config),
   };
 }

@@ -11,6 +11,7 @@ import { renderEventsRouter } from './routes/render-events';
 import { rendersRouter } from './routes/renders';
 import { webhooksRouter } from './routes/webhooks';
 import { sceneFilesRouter } from './routes/scene-files';
+import { webhookTasksRouter } from './routes/webhook-tasks';
 
 /** Builds the public API from its dependencies. Listening and shutdown are the server's business, not this. */
 export function createApiApp(deps: ApiDeps): Express {
@@ -23,6 +24,8 @@ export function createApiApp(deps: ApiDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  // Cloud Tasks' webhook deliveries (gcp mode) carry their own OIDC token, not a caller's credentials.
+  if (deps.webhookTasks) app.use(webhookTasksRouter(deps.webhookTasks));
   // JSON-escaped code can take up to six bytes per source byte; leave room for the other fields.
   app.use(express.json({ limit: deps.limits.maxCodeBytes * 6 + 64 * 1024, strict: true }));
   app.use(authenticate({ auth: deps.auth, apiKeys: deps.apiKeys }));

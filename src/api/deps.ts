@@ -1,4 +1,5 @@
 import type { BatchSourcePolicy } from '../domain/batch-source-policy';
+import type { WebhookTaskDeps } from './routes/webhook-tasks';
 import type { Logger } from '../logging/logger';
 import type { SubmitLimits } from '../domain/create-render-job';
 import type { BlobStore } from '../domain/ports/blob-store';
@@ -52,6 +53,8 @@ export interface ApiDeps {
   webhookSecrets: WebhookSecrets;
   /** Checks a webhook URL when it is submitted (https in gcp mode). */
   webhookPolicy: WebhookTargetPolicy;
+  /** Delivers webhooks for Cloud Tasks' webhook queue (gcp mode); absent where deliveries run in-process. */
+  webhookTasks?: WebhookTaskDeps;
   /** Queues the webhooks of a job that just became terminal (e.g. by a cancel). */
   notify: (params: { jobId: string }) => Promise<void>;
 }

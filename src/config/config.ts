@@ -121,6 +121,10 @@ const configSchema = z
     GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
     TASKS_LOCATION: z.string().min(1).optional(),
     TASKS_QUEUE: z.string().min(1).default('manim-render'),
+    /** The Cloud Tasks queue of webhook deliveries, which posts to `${INGRESS_URL}/tasks/webhooks`. */
+    WEBHOOK_QUEUE: z.string().min(1).default('manim-webhooks'),
+    /** The ingress's base URL: where webhook deliveries are posted, and the audience of their OIDC tokens. */
+    INGRESS_URL: z.url().optional(),
     /** The renderer's base URL; Cloud Tasks posts each task to `${RENDERER_URL}/tasks`. */
     RENDERER_URL: z.url().optional(),
     /** The service account whose OIDC token Cloud Tasks attaches, and the only caller the renderer accepts. */
@@ -180,6 +184,7 @@ const configSchema = z
     // Both roles enqueue: the ingress its render tasks, the renderer the webhook tasks of finished jobs.
     require('TASKS_LOCATION', 'in gcp mode');
     require('RENDERER_URL', 'in gcp mode');
+    require('INGRESS_URL', 'in gcp mode (webhook deliveries are posted to the ingress)');
     if (c.WEBHOOK_ALLOW_PRIVATE_TARGETS) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ALLOW_PRIVATE_TARGETS'], message: 'only for local mode: gcp mode never sends webhooks to private addresses' });
     }

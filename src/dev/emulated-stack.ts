@@ -55,6 +55,7 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
   const projectId = options.projectId ?? 'manim-render-local';
   const location = 'us-central1';
   const queue = 'manim-render';
+  const webhookQueue = 'manim-webhooks';
   const bucket = 'manim-render-local';
   const invoker = `tasks-invoker@${projectId}.iam.gserviceaccount.com`;
   fs.mkdirSync(options.dataDir, { recursive: true });
@@ -64,6 +65,7 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
     const signingKeyFile = writeSigningKey(options.dataDir, projectId);
     await new Storage({ projectId, apiEndpoint: emulators.gcsEndpoint }).createBucket(bucket);
     await createQueue(emulators.tasksHost, projectId, location, queue, options.taskRetry);
+    await createQueue(emulators.tasksHost, projectId, location, webhookQueue, options.taskRetry, 10);
     const apiKey = await createApiKey(projectId, emulators.firestoreHost);
 
     const rendererUrl = `http://127.0.0.1:${options.rendererPort}`;
@@ -75,6 +77,8 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
       BUCKET: bucket,
       TASKS_LOCATION: location,
       TASKS_QUEUE: queue,
+      WEBHOOK_QUEUE: webhookQueue,
+      INGRESS_URL: ingressUrl,
       TASKS_INVOKER_SA: invoker,
       RENDERER_URL: rendererUrl,
       OIDC_ISSUER: emulators.tasksIssuer,
@@ -147,6 +151,7 @@ async function createQueue(
   location: string,
   queue: string,
   retry = { maxAttempts: 5, minBackoffSeconds: 1, maxBackoffSeconds: 10 },
+  maxConcurrentDispatches = 1,
 ): Promise<void> {
   const [servicePath, port] = host.split(':');
   const client = new CloudTasksClient({ servicePath, port: Number(port), sslCreds: grpc.credentials.createInsecure() });
@@ -155,7 +160,7 @@ async function createQueue(
       parent: client.locationPath(projectId, location),
       queue: {
         name: client.queuePath(projectId, location, queue),
-        rateLimits: { maxConcurrentDispatches: 1 },
+        rateLimits: { maxConcurrentDispatches },
         retryConfig: {
           maxAttempts: retry.maxAttempts,
           minBackoff: { seconds: retry.minBackoffSeconds },

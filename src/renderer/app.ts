@@ -1,9 +1,10 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import { taskPayloadSchema } from '../contracts/task-payload';
 import type { ReadinessReport } from '../api/deps';
 import { errorHandler } from '../api/middleware/error-handler';
 import { healthRouter } from '../api/routes/health';
-import { AuthenticationError, type IdTokenVerifier } from '../auth/id-token-verifier';
+import type { IdTokenVerifier } from '../auth/id-token-verifier';
+import { requireTaskInvoker } from '../auth/require-task-invoker';
 import { RetryableTaskError } from '../domain/retryable-task-error';
 import type { Logger } from '../logging/logger';
 import { handleTask, type TaskHandlerDeps } from './handle-task';
@@ -20,18 +21,6 @@ export interface RendererAppDeps {
   projectId?: string;
 }
 
-function requireInvoker(verifier: IdTokenVerifier): RequestHandler {
-  return (req, res, next) => {
-    verifier
-      .verify(req.headers.authorization)
-      .then(() => next())
-      .catch((error: unknown) => {
-        if (!(error instanceof AuthenticationError)) return next(error);
-        res.status(error.status).json({ error: { code: error.status === 401 ? 'unauthenticated' : 'forbidden', message: error.message } });
-      });
-  };
-}
-
 /**
  * The private renderer service: Cloud Tasks posts one task per request to `/tasks`. A 2xx answer ends the task
  * (rendered, or failed for the scene's own reasons); a 503 makes Cloud Tasks retry with backoff.
@@ -41,7 +30,7 @@ export function createRendererApp(deps: RendererAppDeps): Express {
   app.disable('x-powered-by');
   app.use(requestLogger({ logger: deps.logger, projectId: deps.projectId }));
   app.use(healthRouter(deps));
-  app.post('/tasks', requireInvoker(deps.verifier), express.json({ limit: '64kb' }), (req, res, next) => {
+  app.post('/tasks', requireTaskInvoker(deps.verifier), express.json({ limit: '64kb' }), (req, res, next) => {
     const parsed = taskPayloadSchema.safeParse(req.body);
     if (!parsed.success) {
       deps.logger.error('malformed task payload', { issues: parsed.error.issues.map((i) => i.message) });

@@ -116,14 +116,26 @@ describe('deploy.sh, first deploy after setup-gcp.sh', () => {
     expect(run.api.spec.template.spec.containerConcurrency).toBe(40);
   });
 
-  it('lets the tasks invoker call the renderer only, and the scheduler the ingress only', () => {
+  it('lets the tasks invoker call the renderer and the ingress (webhook deliveries), and the scheduler the ingress only', () => {
     const grants = callsStartingWith(run.calls, 'run', 'services', 'add-iam-policy-binding').map(
       (call) => `${call[3]} ${flag(call, 'member')} ${flag(call, 'role')}`,
     );
     expect(grants).toEqual([
       `manim-renderer serviceAccount:${SA.invoker} roles/run.invoker`,
       `manim-api serviceAccount:${SA.scheduler} roles/run.invoker`,
+      `manim-api serviceAccount:${SA.invoker} roles/run.invoker`,
     ]);
+  });
+
+  it('routes every webhook delivery to the ingress, on a queue of its own, with a token for the ingress', () => {
+    const updates = callsStartingWith(run.calls, 'tasks', 'queues', 'update');
+    const webhooks = updates.find((call) => call[3] === 'manim-webhooks');
+    expect(flag(webhooks!, 'http-uri-override')).toBe('scheme:https,host:manim-api-123456789012.europe-west1.run.app,path:/tasks/webhooks,mode:ALWAYS');
+    expect(flag(webhooks!, 'http-oidc-service-account-email-override')).toBe(SA.invoker);
+    expect(flag(webhooks!, 'http-oidc-token-audience-override')).toBe(API_URL);
+    expect(flag(webhooks!, 'max-concurrent-dispatches')).toBe('20');
+    expect(envOf(run.api)).toMatchObject({ INGRESS_URL: API_URL, WEBHOOK_QUEUE: 'manim-webhooks' });
+    expect(envOf(run.renderer)).toMatchObject({ INGRESS_URL: API_URL, WEBHOOK_QUEUE: 'manim-webhooks' });
   });
 
   it('routes every task to the renderer with an OIDC token of the invoker account', () => {
@@ -186,7 +198,7 @@ describe('deploy.sh', () => {
     expect(run.status).toBe(0);
     expect(run.calls.filter((call) => call.includes('add-iam-policy-binding'))).toEqual([]);
     expect(callsStartingWith(run.calls, 'run', 'services', 'replace')).toHaveLength(2);
-    expect(callsStartingWith(run.calls, 'tasks', 'queues', 'update')).toHaveLength(1);
+    expect(callsStartingWith(run.calls, 'tasks', 'queues', 'update').map((call) => call[3])).toEqual(['manim-render', 'manim-webhooks']);
   });
 
   it('lets the callers in API_INVOKERS call the ingress', () => {
@@ -194,6 +206,7 @@ describe('deploy.sh', () => {
     const members = callsStartingWith(run.calls, 'run', 'services', 'add-iam-policy-binding', 'manim-api').map((call) => flag(call, 'member'));
     expect(members).toEqual([
       `serviceAccount:${SA.scheduler}`,
+      `serviceAccount:${SA.invoker}`,
       'serviceAccount:web@demo-project.iam.gserviceaccount.com',
       'group:eng@example.com',
     ]);
@@ -218,6 +231,8 @@ describe('deploy.sh', () => {
       'gcloud tasks queues update',
       'gcloud run services replace',
       'gcloud run services add-iam-policy-binding',
+      'gcloud run services add-iam-policy-binding',
+      'gcloud tasks queues update',
     ]);
   });
 

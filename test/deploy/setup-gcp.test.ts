@@ -59,9 +59,11 @@ describe('setup-gcp.sh on an empty project', () => {
     ].map((words) => indexOfCall(run.calls, ...words));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    for (const words of [['artifacts', 'repositories', 'create'], ['firestore', 'databases', 'create'], ['storage', 'buckets', 'create'], ['tasks', 'queues', 'create']]) {
+    for (const words of [['artifacts', 'repositories', 'create'], ['firestore', 'databases', 'create'], ['storage', 'buckets', 'create']]) {
       expect(callsStartingWith(run.calls, ...words)).toHaveLength(1);
     }
+    // The render queue and the webhook queue, once each.
+    expect(callsStartingWith(run.calls, 'tasks', 'queues', 'create').map((call) => call[3])).toEqual(['manim-render', 'manim-webhooks']);
   });
 
   it('enables the APIs the services use, IAM Credentials (signBlob for signed URLs) among them', () => {
@@ -152,11 +154,14 @@ describe('setup-gcp.sh on an empty project', () => {
         `serviceAccount:${SA.api} projects demo-project roles/datastore.user`,
         `serviceAccount:${SA.api} tasks queues manim-render roles/cloudtasks.enqueuer`,
         `serviceAccount:${SA.api} tasks queues manim-render roles/cloudtasks.taskDeleter`,
+        `serviceAccount:${SA.api} tasks queues manim-webhooks roles/cloudtasks.enqueuer`,
+        `serviceAccount:${SA.api} tasks queues manim-webhooks roles/cloudtasks.taskDeleter`,
         `serviceAccount:${SA.api} iam service-accounts ${SA.invoker} roles/iam.serviceAccountUser`,
         `serviceAccount:${SA.api} iam service-accounts ${SA.api} roles/iam.serviceAccountTokenCreator`,
         `serviceAccount:${SA.api} storage buckets gs://demo-project-manim-renders roles/storage.objectUser`,
         `serviceAccount:${SA.renderer} projects demo-project roles/datastore.user`,
         `serviceAccount:${SA.renderer} tasks queues manim-render roles/cloudtasks.enqueuer`,
+        `serviceAccount:${SA.renderer} tasks queues manim-webhooks roles/cloudtasks.enqueuer`,
         `serviceAccount:${SA.renderer} iam service-accounts ${SA.invoker} roles/iam.serviceAccountUser`,
         `serviceAccount:${SA.renderer} storage buckets gs://demo-project-manim-renders roles/storage.objectUser`,
       ].sort(),

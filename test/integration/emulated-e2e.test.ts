@@ -109,6 +109,14 @@ describe('gcp mode on the emulators', () => {
     expect(view).toMatchObject({ status: 'succeeded', counts: { succeeded: 2 } });
   });
 
+  it("serves Cloud Tasks' webhook deliveries on the ingress, to no caller but the invoker account", async () => {
+    const task = { type: 'deliver-webhook', version: 1, event: 'render.finished', resourceId: 'job1' };
+    const anonymous = await fetch(`${stack.ingressUrl}/tasks/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(task) });
+    expect(anonymous.status).toBe(401);
+    // An API key is a caller's credential, not Cloud Tasks' token.
+    expect((await api('/tasks/webhooks', { method: 'POST', body: JSON.stringify(task) })).status).toBe(401);
+  });
+
   it("refuses a batch source outside the principal's allowed prefixes: another bucket, the service's own, a sibling prefix", async () => {
     const storage = new Storage({ projectId: stack.settings.GOOGLE_CLOUD_PROJECT, apiEndpoint: stack.emulators.gcsEndpoint });
     const [tenant] = await storage.createBucket('other-tenant');
