@@ -44,10 +44,12 @@ install_system_packages() {
 
 install_python_venv() {
   # The venv is rebuilt whenever python/requirements.txt changes (its hash is kept inside the venv).
-  local python=${PYTHON:-python3}
+  # Debian's own interpreter where there is one, as in the image; and a sandbox that runs as a uid of its own
+  # without a mount namespace (the landlock profile) must be able to reach it, which one under /root is not.
+  local python=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
   local stamp="$VENV/.requirements.sha256"
   local want
-  want=$(sha256sum python/requirements.txt | cut -d' ' -f1)
+  want=$( (cat python/requirements.txt; readlink -f "$python") | sha256sum | cut -d' ' -f1)
   if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     echo "setup: python venv present ($VENV)"
     return

@@ -37,15 +37,9 @@ export function composeRenderer(
   // Probed once, here: which sandbox layers this host supports; without the required ones nothing renders.
   const glyphDir = path.join(config.DATA_DIR, 'glyphs');
   if (config.GLYPH_CACHE) GlyphCache.prepare(glyphDir);
-  // The glyphs at a fixed path inside, like the job's directory: no host path reaches a scene.
-  const glyphsInside = config.SANDBOX === 'none' ? glyphDir : '/glyphs';
-  const sandbox = createRenderSandbox({
-    config,
-    pythonPath: PYTHON_PATH,
-    workRoot,
-    logger,
-    sharedReadOnly: config.GLYPH_CACHE ? [{ host: glyphDir, inside: glyphsInside }] : [],
-  });
+  const sandbox = createRenderSandbox({ config, pythonPath: PYTHON_PATH, workRoot, logger, sharedReadOnly: config.GLYPH_CACHE ? [glyphDir] : [] });
+  // Where sandboxes see the glyphs (bubblewrap: at a fixed path of their own, no host path reaching a scene).
+  const glyphsInside = sandbox.sharedDirOf(glyphDir);
   const pool = new WarmWorkerPool({
     workRoot,
     makeLaunch: (workDir, kind) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, jobDir: sandbox.jobDirOf(workDir), kind })),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { gcsPrefixSchema } from '../contracts/batch';
-import { DEFAULT_SANDBOX_MINIMUM, SANDBOX_LAYERS } from '../renderer/sandbox/sandbox-layers';
+import { DEFAULT_SANDBOX_MINIMUM, SANDBOX_LAYERS, requirementName, weakenedRequirements, type SandboxRequirement } from '../renderer/sandbox/sandbox-layers';
 
 /** The repository (or image) root: `src/config` and `dist/config` are both two levels below it. */
 export const APP_ROOT = path.resolve(__dirname, '..', '..');
@@ -59,16 +59,23 @@ const configSchema = z
     SPLIT_MIN_PART_SECONDS: z.coerce.number().min(0).default(8),
 
     // The render sandbox (src/renderer/sandbox/, SECURITY.md)
-    /** `bwrap`: every worker in a bubblewrap sandbox. `none`: no sandbox at all, loudly logged; local mode only. */
-    SANDBOX: z.enum(['bwrap', 'none']).default('bwrap'),
+    /**
+     * `auto`: the strongest profile this host lets start and that meets SANDBOX_MINIMUM (bubblewrap's namespaces,
+     * else Landlock). `bwrap` or `landlock`: that profile only. `none`: no sandbox at all, loudly logged; local mode only.
+     */
+    SANDBOX: z.enum(['auto', 'bwrap', 'landlock', 'none']).default('auto'),
     /** The bubblewrap binary; /usr/bin/bwrap or /usr/local/bin/bwrap when unset. */
     SANDBOX_BWRAP: z.string().min(1).optional(),
-    /** Layers that must be active or the renderer refuses to render; lowering it is for local development only. */
+    /**
+     * Layers that must be active or the renderer refuses to render, comma-separated; `a|b` is met by either (the
+     * default asks `namespaces|landlock`). Lowering it is for local development only.
+     */
     SANDBOX_MINIMUM: z
       .string()
-      .default(DEFAULT_SANDBOX_MINIMUM.join(','))
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .pipe(z.array(z.enum(SANDBOX_LAYERS))),
+      .default(DEFAULT_SANDBOX_MINIMUM.map(requirementName).join(','))
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => s.split('|').map((layer) => layer.trim())))
+      .pipe(z.array(z.array(z.enum(SANDBOX_LAYERS)).min(1)))
+      .transform((requirements): SandboxRequirement[] => requirements),
     /** Host uid and gid scene code runs as (when the service runs as root). */
     SANDBOX_UID: int(1, 2 ** 31 - 2).default(64000),
     /** How many uids from SANDBOX_UID sandboxes alive at once may take, one each (when the service runs as root). */
@@ -152,9 +159,11 @@ const configSchema = z
   .superRefine((c, ctx) => {
     // The sandbox may be weakened only where no stranger's code arrives: local mode.
     if (c.MODE === 'local') return;
-    if (c.SANDBOX !== 'bwrap') ctx.addIssue({ code: 'custom', path: ['SANDBOX'], message: 'gcp mode renders only in the sandbox: use bwrap' });
-    const lowered = DEFAULT_SANDBOX_MINIMUM.filter((layer) => !c.SANDBOX_MINIMUM.includes(layer));
-    if (lowered.length) ctx.addIssue({ code: 'custom', path: ['SANDBOX_MINIMUM'], message: `gcp mode requires the sandbox layers ${lowered.join(', ')}` });
+    if (c.SANDBOX === 'none') ctx.addIssue({ code: 'custom', path: ['SANDBOX'], message: 'gcp mode renders only in the sandbox: use auto, bwrap or landlock' });
+    const lowered = weakenedRequirements(c.SANDBOX_MINIMUM, DEFAULT_SANDBOX_MINIMUM);
+    if (lowered.length) {
+      ctx.addIssue({ code: 'custom', path: ['SANDBOX_MINIMUM'], message: `gcp mode requires the sandbox layers ${lowered.map(requirementName).join(', ')}` });
+    }
   })
   .superRefine((c, ctx) => {
     const require = (key: keyof typeof c, why: string) => {

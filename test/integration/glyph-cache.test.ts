@@ -58,7 +58,7 @@ describe('the glyph cache', () => {
       'class Poison(Scene):',
       '    def construct(self):',
       // Where sandboxes see the cache (bound read-only at a path of its own).
-      '        folder = "/glyphs"',
+      '        folder = "/shared/glyphs"',
       '        outcomes = []',
       '        for name in os.listdir(folder):',
       '            for attempt in (lambda p: open(p, "w").write("<svg/>"), os.remove):',

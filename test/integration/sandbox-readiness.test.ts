@@ -23,7 +23,9 @@ describe('the render sandbox in readiness', () => {
       const res = await service.request('GET', '/readyz');
       expect(res.status).toBe(200);
       const body = (await res.json()) as { ready: boolean; checks: Record<string, { ok: boolean; detail: string }> };
-      expect(body.checks.sandbox).toEqual({ ok: true, detail: expect.stringMatching(/^active layers: env, namespaces, uid, seccomp, rlimits, disk_quota/) });
+      // This host lets bubblewrap make its namespaces: the strongest profile is chosen.
+      expect(body.checks.sandbox).toEqual({ ok: true, detail: expect.stringMatching(/^profile bwrap; active layers: env, namespaces, uid, seccomp, rlimits, disk_quota/) });
+      expect(body.checks['sandbox.profile']).toEqual({ ok: true, detail: 'bwrap' });
       for (const layer of ['env', 'namespaces', 'uid', 'seccomp', 'rlimits', 'disk_quota']) {
         expect(body.checks[`sandbox.${layer}`]).toEqual({ ok: true, detail: expect.stringMatching(/^active: /) });
       }
@@ -39,7 +41,8 @@ describe('the render sandbox in readiness', () => {
   it('refuses to render, and is not ready, when the sandbox cannot start', async () => {
     // A bubblewrap that fails at once stands for a host without user namespaces (gVisor, Cloud Run gen1).
     const uid = 64702;
-    const service = await startService({ SANDBOX_BWRAP: '/bin/false', SANDBOX_UID: String(uid), TASK_MAX_ATTEMPTS: '1' });
+    // (SANDBOX=bwrap: with auto, the landlock profile would take over, as sandbox-hosts.test.ts shows.)
+    const service = await startService({ SANDBOX: 'bwrap', SANDBOX_BWRAP: '/bin/false', SANDBOX_UID: String(uid), TASK_MAX_ATTEMPTS: '1' });
     try {
       const res = await service.request('GET', '/readyz');
       expect(res.status).toBe(503);

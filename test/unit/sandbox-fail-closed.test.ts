@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../../src/config/config';
 import type { Logger } from '../../src/logging/logger';
 import { createRenderSandbox } from '../../src/renderer/sandbox/create-render-sandbox';
@@ -79,6 +82,46 @@ describe('the render sandbox fails closed', () => {
     expect(made.ready).toBe(true);
     expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/MINIMUM LOWERED/), fields: { notRequired: ['seccomp'] } }));
     expect(JSON.parse(made.wrap(plain).args[4] as string)).toMatchObject({ seccomp: false });
+  });
+
+  it('falls back to the landlock profile where the bubblewrap one does not start, and says what bubblewrap met', () => {
+    const { logger, lines } = recordingLogger();
+    const config = loadConfig({ PYTHON: '/usr/bin/python3', SANDBOX_BWRAP: '/usr/bin/bwrap', DATA_DIR: '/tmp/unused', SANDBOX: 'auto' });
+    const bwrapRefused = Object.fromEntries(
+      SANDBOX_LAYERS.map((layer) => [layer, { active: false, detail: 'the sandbox did not start: unshare(CLONE_NEWUSER) as uid 64000: EPERM (Operation not permitted)' }]),
+    ) as SandboxReport;
+    const landlock = { ...report(['namespaces', 'pids_cgroup', 'memory_cgroup']) };
+    const made = createRenderSandbox({
+      config,
+      pythonPath: '/app/python',
+      workRoot: fs.mkdtempSync(path.join(os.tmpdir(), 'fail-closed-')),
+      logger,
+      probe: ({ host }) => (host.profile === 'bwrap' ? bwrapRefused : landlock),
+    });
+    expect(made.ready).toBe(true);
+    expect(made.profile).toBe('landlock');
+    expect(made.checks()['sandbox.profile']?.detail).toMatch(/^landlock \(not used: bwrap: does not start on this host: .*EPERM/);
+    expect(JSON.parse(made.wrap(plain).args[4] as string)).toMatchObject({ profile: 'landlock', exec: { command: plain.command, env: plain.env } });
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'info', message: 'render sandbox ready', fields: expect.objectContaining({ profile: 'landlock' }) }));
+  });
+
+  it('refuses to render when no profile meets the minimum, naming what each lacked and what would lift it', () => {
+    const { logger, lines } = recordingLogger();
+    const config = loadConfig({ PYTHON: '/usr/bin/python3', SANDBOX_BWRAP: '/usr/bin/bwrap', DATA_DIR: '/tmp/unused' });
+    const refused = (why: string) => Object.fromEntries(SANDBOX_LAYERS.map((layer) => [layer, { active: false, detail: why }])) as SandboxReport;
+    const made = createRenderSandbox({
+      config,
+      pythonPath: '/app/python',
+      workRoot: fs.mkdtempSync(path.join(os.tmpdir(), 'fail-closed-')),
+      logger,
+      probe: ({ host }) => refused(host.profile === 'bwrap' ? 'unshare(CLONE_NEWUSER): EPERM' : 'landlock_create_ruleset: Function not implemented (ENOSYS)'),
+    });
+    expect(made.ready).toBe(false);
+    const detail = made.checks()['sandbox.profile']?.detail ?? '';
+    expect(detail).toMatch(/user namespaces: allow them/);
+    expect(detail).toMatch(/Landlock is not available: it needs Linux 5\.13/);
+    expect(refusal(made.wrap(plain))).toMatch(/bwrap: .*EPERM \| landlock: .*ENOSYS/);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/no profile meets/) }));
   });
 
   it('runs workers unconfined with SANDBOX=none, loudly', () => {

@@ -1,4 +1,5 @@
-"""Starts one sandboxed worker under bubblewrap and watches it until it ends. Run by the Node renderer as
+"""Starts one sandboxed worker, under bubblewrap or (the `landlock` profile, landlocked_exec.py) confined by what an
+unprivileged process may do to itself, and watches it until it ends. Run by the Node renderer as
 `python -I -S -B supervisor.py SPEC_JSON` with an empty environment; the worker's stdin, stdout, stderr and
 protocol fd 3 are inherited straight through to the sandbox.
 
@@ -31,9 +32,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from manim_worker.sandbox import seccomp_filter  # noqa: E402
 from manim_worker.sandbox.disk_usage import disk_usage  # noqa: E402
+from manim_worker.sandbox.landlocked_exec import confine_and_exec, kill_tree  # noqa: E402
 from manim_worker.sandbox.output_relay import OutputRelay  # noqa: E402
 from manim_worker.sandbox.cgroups import SandboxCgroups, remove_stale  # noqa: E402
-from manim_worker.sandbox.user_namespace import create_user_namespace  # noqa: E402
+from manim_worker.sandbox.user_namespace import can_limit_nested, create_user_namespace  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -94,6 +96,32 @@ def _exec_bwrap(
     os._exit(125)
 
 
+def _exec_landlocked(spec: dict, cgroup: SandboxCgroups | None, as_root: bool, stdio: tuple[int, int]) -> None:
+    """In the forked child, for the landlock profile: join the cgroup, then confine this process and execute the
+    worker (landlocked_exec.py)."""
+    try:
+        os.dup2(stdio[0], 1)
+        os.dup2(stdio[1], 2)
+        for sig in (*STOP_SIGNALS, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        signal.set_wakeup_fd(-1)
+        if cgroup is not None and cgroup.active:
+            cgroup.join(0)
+        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), SANDBOX_NICE))
+
+        def before_exec() -> None:
+            # After the uid change, which clears it: the worker dies if the supervisor does.
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            # (/proc is out of reach by now: every descriptor above the worker's four is closed by number.)
+            os.closerange(4, 1 << 16)
+
+        confine_and_exec(spec, as_root, before_exec)
+    except BaseException as exc:  # noqa: BLE001 - whatever failed, the child must not return into the supervisor
+        _say(f"could not start the sandbox: {type(exc).__name__}: {exc}")
+    os._exit(125)
+
+
 def _close_fds_except(keep: set[int]) -> None:
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
@@ -113,36 +141,44 @@ class Supervisor:
         self.stop_signal = 0
         self.limit_exceeded = ""
         self.relay = OutputRelay(spec["logBytes"], spec["outputVolumeBytes"])
+        self.landlocked = spec.get("profile") == "landlock"
 
     def prepare(self) -> tuple[list[str], list[int], dict]:
         spec = self.spec
-        report: dict = {"asRoot": self.as_root}
-        argv = [spec["bwrap"]]
+        report: dict = {"asRoot": self.as_root, "profile": "landlock" if self.landlocked else "bwrap"}
+        argv = [spec.get("bwrap", "")]
         keep: list[int] = []
+        if self.landlocked:
+            # No namespace at all: the child confines itself (landlocked_exec.py), as the sandbox uid when root.
+            if self.as_root:
+                os.chown(spec["workDir"], spec["uid"], spec["gid"])
+                os.chmod(spec["workDir"], 0o700)
+            report["uid"] = spec["uid"] if self.as_root else os.getuid()
+            report["seccomp"] = True
+            self._join_cgroups(report)
+            return argv, keep, report
+        # Nested user namespaces are refused twice where the kernel lets a namespace's own limit be set to 0
+        # (bubblewrap's --disable-userns, checked by --assert-userns-disabled), and by the seccomp filter alone
+        # where it does not (gVisor has no user.max_user_namespaces): the probe sees the refusal from inside.
+        seccomp_denies_nested = bool(spec.get("seccomp"))
         if self.as_root:
-            fd = create_user_namespace(spec["uid"], spec["gid"])
+            fd, limited = create_user_namespace(spec["uid"], spec["gid"], seccomp_denies_nested)
             keep.append(fd)
-            argv += ["--userns", str(fd), "--assert-userns-disabled"]
+            argv += ["--userns", str(fd), *(["--assert-userns-disabled"] if limited else [])]
             os.chown(spec["workDir"], spec["uid"], spec["gid"])
             os.chmod(spec["workDir"], 0o700)
             report["uid"] = spec["uid"]
         else:
-            argv += ["--unshare-user", "--disable-userns", "--assert-userns-disabled"]
+            limited = can_limit_nested() or not seccomp_denies_nested
+            argv += ["--unshare-user", *(["--disable-userns", "--assert-userns-disabled"] if limited else [])]
             report["uid"] = os.getuid()
+        report["nestedUserNamespaces"] = "limited to 0 and denied by seccomp" if limited and seccomp_denies_nested else "limited to 0" if limited else "denied by seccomp"
         if spec.get("seccomp"):
             fd = _memfd_with(seccomp_filter.build_filter())
             keep.append(fd)
             argv += ["--seccomp", str(fd)]
         report["seccomp"] = bool(spec.get("seccomp"))
-        wanted = spec.get("cgroups")
-        if wanted:
-            group = SandboxCgroups.create(f"{os.getpid()}-{time.monotonic_ns()}", wanted.get("maxTasks"), wanted.get("memoryBytes"))
-            self.cgroup = group
-            report["cgroups"] = sorted(group.active)
-            report["cgroupErrors"] = group.errors
-            missing = [c for c in wanted.get("required", []) if c not in group.active]
-            if missing:
-                raise OSError(f"the sandbox's {', '.join(missing)} cgroup could not be set up: {group.errors}")
+        self._join_cgroups(report)
         # The options through a file descriptor: the sandbox's PID 1 is bubblewrap, and its command line, readable
         # inside at /proc/1/cmdline, then shows nothing of the host's paths or the worker's settings. The command
         # itself must follow on the real command line (bubblewrap stops parsing --args data at its "--").
@@ -152,6 +188,17 @@ class Supervisor:
         keep.append(args_fd)
         argv += ["--args", str(args_fd), *args[split:]]
         return argv, keep, report
+
+    def _join_cgroups(self, report: dict) -> None:
+        wanted = self.spec.get("cgroups")
+        if wanted:
+            group = SandboxCgroups.create(f"{os.getpid()}-{time.monotonic_ns()}", wanted.get("maxTasks"), wanted.get("memoryBytes"))
+            self.cgroup = group
+            report["cgroups"] = sorted(group.active)
+            report["cgroupErrors"] = group.errors
+            missing = [c for c in wanted.get("required", []) if c not in group.active]
+            if missing:
+                raise OSError(f"the sandbox's {', '.join(missing)} cgroup could not be set up: {group.errors}")
 
     def run(self) -> None:
         try:
@@ -203,6 +250,8 @@ class Supervisor:
         stdio = (self.relay.pipe_to(1), self.relay.pipe_to(2))
         self.child = os.fork()
         if self.child == 0:
+            if self.landlocked:
+                _exec_landlocked(self.spec, self.cgroup, self.as_root, stdio)
             _exec_bwrap(self.spec, argv, self.cgroup, self.as_root, keep, stdio)
         for fd in (*keep, *stdio):
             os.close(fd)
@@ -231,6 +280,9 @@ class Supervisor:
                 pass
         if self.cgroup is not None:
             self.cgroup.kill_all()
+        if self.landlocked:
+            # No PID namespace to end with its first process: every descendant is found and killed.
+            kill_tree(os.getpid())
 
     def _watch(self, wake_r: int) -> int:
         """Waits for bubblewrap to end while relaying output and checking the disk quota; then drains the output."""
@@ -293,6 +345,8 @@ class Supervisor:
         PID 1 comes back to it), then removes the cgroup."""
         if self.cgroup is not None:
             self.cgroup.kill_all()
+        if self.landlocked:
+            kill_tree(os.getpid())
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

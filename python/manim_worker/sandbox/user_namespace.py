@@ -19,6 +19,7 @@ Processes of the sandbox are then the sandbox uid on the host too: RLIMIT_NPROC 
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 
 CLONE_NEWUSER = 0x10000000
@@ -26,8 +27,19 @@ CLONE_NEWUSER = 0x10000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def create_user_namespace(uid: int, gid: int) -> int:
-    """Returns an fd of a new user namespace owned by `uid`, mapping uid/gid and 0 to themselves."""
+MAX_USER_NAMESPACES = "/proc/sys/user/max_user_namespaces"
+
+
+def can_limit_nested() -> bool:
+    """Whether this kernel has the per-namespace limit that disables nested user namespaces (gVisor has not)."""
+    return os.path.exists(MAX_USER_NAMESPACES)
+
+
+def create_user_namespace(uid: int, gid: int, seccomp_denies_nested: bool = False) -> tuple[int, bool]:
+    """Returns an fd of a new user namespace owned by `uid`, mapping uid/gid and 0 to themselves, and whether its
+    own limit of nested user namespaces was set to 0. Where the kernel has no such limit (gVisor), the namespace is
+    still made if `seccomp_denies_nested` (the sandbox's filter refuses unshare, setns and clone's namespace flags,
+    which the probe checks from inside); otherwise that is an error."""
     if uid == 0 or gid == 0:
         raise ValueError("the sandbox uid and gid must not be 0")
     ready_r, ready_w = os.pipe()
@@ -46,9 +58,12 @@ def create_user_namespace(uid: int, gid: int) -> int:
                 os._exit(1)
             os.write(ready_w, b"R")
             if os.read(go_r, 1) == b"G":
-                with open("/proc/sys/user/max_user_namespaces", "w") as f:
-                    f.write("0")
-                code = 0
+                try:
+                    with open(MAX_USER_NAMESPACES, "w") as f:
+                        f.write("0")
+                    code = 0
+                except OSError:
+                    code = 3
         finally:
             os._exit(code)
     os.close(ready_w)
@@ -56,18 +71,25 @@ def create_user_namespace(uid: int, gid: int) -> int:
     try:
         answer = os.read(ready_r, 16)
         if answer != b"R":
-            raise OSError(f"could not create a user namespace as uid {uid} ({answer.decode(errors='replace')})")
-        with open(f"/proc/{pid}/uid_map", "w") as f:
-            f.write(f"0 0 1\n{uid} {uid} 1\n")
-        with open(f"/proc/{pid}/gid_map", "w") as f:
-            f.write(f"0 0 1\n{gid} {gid} 1\n")
+            code = int(answer[1:] or b"0") if answer.startswith(b"E") else 0
+            name = errno.errorcode.get(code, str(code))
+            raise OSError(code, f"unshare(CLONE_NEWUSER) as uid {uid}: {name} ({os.strerror(code)})")
+        try:
+            with open(f"/proc/{pid}/uid_map", "w") as f:
+                f.write(f"0 0 1\n{uid} {uid} 1\n")
+            with open(f"/proc/{pid}/gid_map", "w") as f:
+                f.write(f"0 0 1\n{gid} {gid} 1\n")
+        except OSError as exc:
+            raise OSError(exc.errno, f"writing the uid map of the sandbox's user namespace: {os.strerror(exc.errno or 0)}") from exc
         fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
         os.write(go_w, b"G")
     finally:
         os.close(ready_r)
         os.close(go_w)
         _, status = os.waitpid(pid, 0)
+    if status == 3 << 8 and seccomp_denies_nested:
+        return fd, False
     if status != 0:
         os.close(fd)
-        raise OSError("could not disable nested user namespaces in the sandbox's namespace")
-    return fd
+        raise OSError("could not disable nested user namespaces in the sandbox's namespace (no user.max_user_namespaces, and no seccomp filter)")
+    return fd, True

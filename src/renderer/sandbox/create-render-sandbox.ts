@@ -1,18 +1,29 @@
-import { SANDBOX_JOB_DIR } from './bwrap-args';
-import { SandboxUids } from './sandbox-uids';
 import fs from 'node:fs';
 import path from 'node:path';
 import { APP_ROOT, type Config } from '../../config/config';
 import type { Logger } from '../../logging/logger';
 import type { WorkerLaunch } from '../worker/worker-process';
+import { SANDBOX_JOB_DIR } from './bwrap-args';
+import { hostRefusalHint } from './host-refusal-hint';
 import { probeSandbox } from './probe-sandbox';
 import { pythonInstallDirs } from './python-install-dirs';
 import { sandboxLaunch, type SandboxHost } from './sandbox-launch';
-import { DEFAULT_SANDBOX_MINIMUM, SANDBOX_LAYERS, missingLayers, type SandboxLayer, type SandboxReport } from './sandbox-layers';
+import {
+  DEFAULT_SANDBOX_MINIMUM,
+  SANDBOX_LAYERS,
+  missingLayers,
+  requirementName,
+  weakenedRequirements,
+  type SandboxProfile,
+  type SandboxReport,
+} from './sandbox-layers';
 import { sandboxSettings } from './sandbox-settings';
+import { SandboxUids } from './sandbox-uids';
 import { sandboxView } from './sandbox-view';
 
 const BWRAP_CANDIDATES = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'];
+/** Where the bubblewrap profile shows the service's shared directories (the glyph cache) inside. */
+const SHARED_INSIDE = '/shared';
 
 /** The render sandbox as the renderer uses it: wraps worker launches, and says whether it may render at all. */
 export interface RenderSandbox {
@@ -22,32 +33,37 @@ export interface RenderSandbox {
    * then `internal_error`), and no scene code ever runs.
    */
   wrap(launch: WorkerLaunch): WorkerLaunch;
-  /** Where a worker whose directory is `workDir` on the host sees it (SANDBOX_JOB_DIR; the same path unsandboxed). */
+  /** Where a worker whose directory is `workDir` on the host sees it (SANDBOX_JOB_DIR under bubblewrap, else the same). */
   jobDirOf(workDir: string): string;
+  /** Where a sandbox sees a shared directory given at creation (`/shared/<name>` under bubblewrap, else the same). */
+  sharedDirOf(hostDir: string): string;
+  /** The profile chosen for this host, if any started. */
+  readonly profile: SandboxProfile | 'none' | undefined;
   /** Whether the renderer may render: the configured minimum of layers is active (or the sandbox is off). */
   readonly ready: boolean;
-  /** Readiness checks: `sandbox` and one `sandbox.<layer>` per layer, with what the probe observed. */
+  /** Readiness checks: `sandbox`, `sandbox.profile` and one `sandbox.<layer>` per layer, with what the probe observed. */
   checks(): Record<string, { ok: boolean; detail?: string }>;
 }
 
 /**
- * Probes the sandbox on this host once, at start, logs which layers are active, and fails closed: when a layer
- * of SANDBOX_MINIMUM is missing, every launch throws, readiness fails, and the renderer renders nothing.
- * SANDBOX=none (local mode only) turns the sandbox off, loudly.
+ * Probes the host once, at start, and chooses the profile (SANDBOX=auto: bubblewrap's namespaces where the host
+ * lets them be made and they meet SANDBOX_MINIMUM, else the landlock profile), so that nothing renders on a host
+ * where neither holds the minimum. SANDBOX=none (local mode only) turns the sandbox off, loudly.
  */
 export function createRenderSandbox(params: {
   config: Config;
   pythonPath: string;
   workRoot: string;
   logger: Logger;
-  /** Directories of the service every sandbox sees read-only, at a path of their own inside; each must exist. */
-  sharedReadOnly?: Array<{ host: string; inside: string }>;
+  /** Directories of the service every sandbox sees read-only; each must exist. */
+  sharedReadOnly?: string[];
   /** The host probe; replaced only by unit tests of what follows from its report. */
   probe?: typeof probeSandbox;
 }): RenderSandbox {
   const { config, logger } = params;
   const log = logger.child({ component: 'render-sandbox' });
-  const minimum = config.SANDBOX_MINIMUM as readonly SandboxLayer[];
+  const minimum = config.SANDBOX_MINIMUM;
+  const shared = params.sharedReadOnly ?? [];
 
   if (config.SANDBOX === 'none') {
     log.warn(
@@ -56,71 +72,85 @@ export function createRenderSandbox(params: {
     return {
       wrap: (launch) => launch,
       jobDirOf: (workDir) => workDir,
+      sharedDirOf: (dir) => dir,
+      profile: 'none',
       ready: true,
       checks: () => ({ sandbox: { ok: true, detail: 'off (SANDBOX=none): local development only' } }),
     };
   }
-  const lowered = DEFAULT_SANDBOX_MINIMUM.filter((layer) => !minimum.includes(layer));
+  const lowered = weakenedRequirements(minimum, DEFAULT_SANDBOX_MINIMUM);
   if (lowered.length) {
-    log.warn('RENDER SANDBOX MINIMUM LOWERED: scene code may run without these layers; local development only', { notRequired: lowered });
+    log.warn('RENDER SANDBOX MINIMUM LOWERED: scene code may run without these layers; local development only', { notRequired: lowered.map(requirementName) });
   }
 
   const settings = sandboxSettings(config);
-  let host: SandboxHost | undefined;
-  let report: SandboxReport;
-  try {
-    const bwrap = config.SANDBOX_BWRAP ?? BWRAP_CANDIDATES.find((candidate) => fs.existsSync(candidate));
-    if (!bwrap) throw new Error('bubblewrap (bwrap) is not installed');
-    host = {
-      supervisorPython: config.PYTHON,
-      pythonPath: params.pythonPath,
-      bwrap,
-      view: sandboxView({
-        pythonDirs: pythonInstallDirs(config.PYTHON),
-        workerCodeDir: path.join(params.pythonPath, 'manim_worker'),
-        sharedDirs: params.sharedReadOnly ?? [],
-      }),
-      settings,
-      seccomp: true,
-      pidsCgroup: true,
-      memoryCgroup: true,
-    };
-    report = (params.probe ?? probeSandbox)({
-      host,
-      workRoot: params.workRoot,
-      mustBeHidden: [path.join(APP_ROOT, 'package.json'), path.join(APP_ROOT, 'src'), config.DATA_DIR + '/jobs.sqlite'],
-    });
-    // From now on each launch asks only for what this host showed it can do.
-    host = { ...host, seccomp: report.seccomp.active, pidsCgroup: report.pids_cgroup.active, memoryCgroup: report.memory_cgroup.active };
-  } catch (error) {
-    report = Object.fromEntries(SANDBOX_LAYERS.map((layer) => [layer, { active: false, detail: (error as Error).message }])) as SandboxReport;
+  const sharedInside = (profile: SandboxProfile, dir: string) => (profile === 'bwrap' ? path.posix.join(SHARED_INSIDE, path.basename(dir)) : dir);
+  const hostFor = (profile: SandboxProfile): SandboxHost => ({
+    profile,
+    supervisorPython: config.PYTHON,
+    pythonPath: params.pythonPath,
+    bwrap: config.SANDBOX_BWRAP ?? BWRAP_CANDIDATES.find((candidate) => fs.existsSync(candidate)) ?? '',
+    view: sandboxView({
+      pythonDirs: pythonInstallDirs(config.PYTHON),
+      workerCodeDir: path.join(params.pythonPath, 'manim_worker'),
+      sharedDirs: shared.map((dir) => ({ host: dir, inside: sharedInside(profile, dir) })),
+    }),
+    settings,
+    seccomp: true,
+    pidsCgroup: true,
+    memoryCgroup: true,
+  });
+  const mustBeHidden = [path.join(APP_ROOT, 'package.json'), path.join(APP_ROOT, 'src'), config.DATA_DIR + '/jobs.sqlite'];
+  const candidates: SandboxProfile[] = config.SANDBOX === 'auto' ? ['bwrap', 'landlock'] : [config.SANDBOX];
+  // Each profile the setting allows, strongest first, until one meets the minimum; what the others lacked is kept.
+  const tried: Array<{ profile: SandboxProfile; host: SandboxHost; report: SandboxReport; missing: string[]; started: boolean }> = [];
+  for (const profile of candidates) {
+    if (profile === 'landlock') reachableByOthers(params.workRoot, log);
+    let host = hostFor(profile);
+    let report: SandboxReport;
+    try {
+      if (profile === 'bwrap' && !host.bwrap) throw new Error('bubblewrap (bwrap) is not installed');
+      report = (params.probe ?? probeSandbox)({ host, workRoot: params.workRoot, mustBeHidden });
+      // From now on each launch asks only for what this host showed it can do.
+      host = { ...host, seccomp: report.seccomp.active, pidsCgroup: report.pids_cgroup.active, memoryCgroup: report.memory_cgroup.active };
+    } catch (error) {
+      report = Object.fromEntries(SANDBOX_LAYERS.map((layer) => [layer, { active: false, detail: (error as Error).message }])) as SandboxReport;
+    }
+    const started = SANDBOX_LAYERS.some((layer) => report[layer].active);
+    tried.push({ profile, host, report, missing: missingLayers(report, minimum).map(requirementName), started });
+    if (started && tried.at(-1)!.missing.length === 0) break;
   }
-
-  const missing = missingLayers(report, minimum);
+  const chosen = tried.find((t) => t.started && t.missing.length === 0);
+  const shown = chosen ?? tried.find((t) => t.started) ?? tried[0]!;
+  const { report } = shown;
+  const ready = chosen !== undefined;
   const active = SANDBOX_LAYERS.filter((layer) => report[layer].active);
-  // A sandbox that did not start at all cannot run anything, whatever the minimum says.
-  const started = SANDBOX_LAYERS.some((layer) => report[layer].active);
-  const ready = missing.length === 0 && started && host !== undefined;
+  const why = (t: (typeof tried)[number]) =>
+    t.started
+      ? `${t.profile}: missing required layers: ${t.missing.map((name) => `${name} (${name.split('|').map((layer) => t.report[layer as keyof SandboxReport].detail).join('; ')})`).join('; ')}`
+      : `${t.profile}: does not start on this host: ${t.report.env.detail}`;
+  const refusals = tried.filter((t) => t !== chosen).map(why);
   if (ready) {
-    log.info('render sandbox ready', { active, required: minimum, layers: report });
+    log.info('render sandbox ready', { profile: chosen.profile, active, required: minimum.map(requirementName), layers: report, ...(refusals.length && { notUsed: refusals }) });
   } else {
-    log.error('render sandbox: required layers are missing on this host; refusing to render', {
-      missing: Object.fromEntries((started ? missing : SANDBOX_LAYERS).map((layer) => [layer, report[layer].detail])),
-      active,
-      hint: 'on Cloud Run use the second-generation execution environment; SANDBOX_MINIMUM may be lowered for local development only',
+    log.error('render sandbox: no profile meets the required layers on this host; refusing to render', {
+      refused: refusals,
+      hint: hostRefusalHint(refusals.join(' ')),
     });
   }
-  const refusal = started
-    ? `the render sandbox is missing required layers: ${missing.map((layer) => `${layer} (${report[layer].detail})`).join('; ')}`
-    : `the render sandbox does not start on this host: ${report.env.detail}`;
-  const readyHost = host;
+  const refusal = shown.started
+    ? `the render sandbox is missing required layers: ${refusals.join(' | ')}`
+    : `the render sandbox does not start on this host: ${refusals.join(' | ')}`;
   const uids = new SandboxUids({ first: config.SANDBOX_UID, count: config.SANDBOX_UID_COUNT });
+  const readyHost = chosen?.host;
 
   return {
     ready,
-    jobDirOf: () => SANDBOX_JOB_DIR,
+    profile: chosen?.profile,
+    jobDirOf: (workDir) => (chosen?.profile === 'landlock' ? workDir : SANDBOX_JOB_DIR),
+    sharedDirOf: (dir) => sharedInside(chosen?.profile ?? 'bwrap', dir),
     wrap(launch) {
-      if (!ready || !readyHost) return refusingLaunch(launch.cwd, refusal);
+      if (!readyHost) return refusingLaunch(launch.cwd, refusal);
       // As root each sandbox gets a uid of its own (as another user the supervisor runs it as that user).
       if (process.getuid?.() !== 0) return sandboxLaunch({ host: readyHost, inner: launch });
       const uid = uids.take();
@@ -128,16 +158,40 @@ export function createRenderSandbox(params: {
     },
     checks() {
       const checks: Record<string, { ok: boolean; detail?: string }> = {
-        sandbox: { ok: ready, detail: ready ? `active layers: ${active.join(', ')}` : refusal },
+        sandbox: { ok: ready, detail: ready ? `profile ${chosen.profile}; active layers: ${active.join(', ')}` : refusal },
+        'sandbox.profile': {
+          ok: ready,
+          detail: ready
+            ? `${chosen.profile}${refusals.length ? ` (not used: ${refusals.join(' | ')})` : ''}`
+            : `none meets the minimum; ${hostRefusalHint(refusals.join(' '))}`,
+        },
       };
       for (const layer of SANDBOX_LAYERS) {
         const { active: on, detail } = report[layer];
-        const required = minimum.includes(layer);
+        const required = minimum.some((requirement) => requirement.includes(layer) && !requirement.some((other) => report[other].active));
         checks[`sandbox.${layer}`] = { ok: on || !required, detail: `${on ? 'active' : required ? 'MISSING (required)' : 'inactive'}: ${detail}` };
       }
       return checks;
     },
   };
+}
+
+/**
+ * Without a mount namespace a sandbox of another uid reaches its directory through the host's path, so every
+ * directory above it must let others pass (search, not list): the work root becomes 0711, and its parents get
+ * the search bit for others where they lack it. Nothing becomes readable or listable that was not: the names of
+ * the work directories are random, and Landlock lets a sandbox open nothing outside its own.
+ */
+function reachableByOthers(workRoot: string, log: Logger): void {
+  fs.mkdirSync(workRoot, { recursive: true, mode: 0o711 });
+  fs.chmodSync(workRoot, 0o711);
+  for (let dir = path.dirname(path.resolve(workRoot)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) !== 0) continue;
+    if (process.getuid?.() !== 0 && fs.statSync(dir).uid !== process.getuid?.()) continue;
+    fs.chmodSync(dir, mode | 0o001);
+    log.info('made a directory above the work root passable by sandbox uids (search only)', { dir, mode: (mode | 0o001).toString(8) });
+  }
 }
 
 /** A worker launch that only says why there is no worker. EX_CONFIG: the host or the settings are at fault. */

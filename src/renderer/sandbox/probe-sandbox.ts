@@ -29,13 +29,20 @@ interface InsideReport {
   inetSocket: string;
   unixSocket: string;
   newUserNamespace: string;
-  netInterfaces: string[];
+  /** null where /proc is not readable (the landlock profile). */
+  netInterfaces: string[] | null;
   environKeys: string[];
-  pid1EnvironBytes: number;
+  pid1EnvironBytes: number | null;
+  procReadable: boolean;
+  signalParent: string;
+  landlockAbi: number;
   rlimits: Record<'AS' | 'CPU' | 'FSIZE' | 'NOFILE' | 'NPROC', number>;
   tmpBytes: number;
+  tmpWritable: boolean;
   rootWritable: boolean;
   visible: string[];
+  readable: string[];
+  writableOutside: string[];
 }
 
 /**
@@ -107,21 +114,42 @@ function evaluate(
   };
   const limits = inside.rlimits;
   const tmpOff = Math.abs(inside.tmpBytes - settings.tmpBytes) > Math.max(1 << 20, settings.tmpBytes * 0.05);
+  const landlocked = host.profile === 'landlock';
   return {
     env: check(
-      [leaked.length > 0 && `variables reached the sandbox: ${leaked.join(', ')}`, inside.pid1EnvironBytes > 0 && "the sandbox's PID 1 has an environment"],
+      [
+        leaked.length > 0 && `variables reached the sandbox: ${leaked.join(', ')}`,
+        !landlocked && (inside.pid1EnvironBytes ?? 0) > 0 && "the sandbox's PID 1 has an environment",
+      ],
       'the launcher and the sandbox start from an empty environment',
     ),
-    namespaces: check(
-      [
-        inside.pid > 3 && `the sandbox sees host PIDs (its own is ${inside.pid})`,
-        inside.netInterfaces.some((name) => name !== 'lo') && `network interfaces visible: ${inside.netInterfaces.join(', ')}`,
-        inside.visible.length > 0 && `host paths visible: ${inside.visible.join(', ')}`,
-        inside.rootWritable && 'the root of the sandbox is writable',
-        inside.newUserNamespace === 'allowed' && 'a nested user namespace could be created',
-      ],
-      'mount, PID, network, IPC, UTS and cgroup namespaces; no nested user namespaces; only rendering paths visible',
-    ),
+    namespaces: landlocked
+      ? { active: false, detail: 'not used: the landlock profile has no namespaces' }
+      : check(
+          [
+            inside.pid > 3 && `the sandbox sees host PIDs (its own is ${inside.pid})`,
+            (inside.netInterfaces ?? []).some((name) => name !== 'lo') && `network interfaces visible: ${(inside.netInterfaces ?? []).join(', ')}`,
+            inside.visible.length > 0 && `host paths visible: ${inside.visible.join(', ')}`,
+            inside.rootWritable && 'the root of the sandbox is writable',
+            inside.newUserNamespace === 'allowed' && 'a nested user namespace could be created',
+          ],
+          'mount, PID, network, IPC, UTS and cgroup namespaces; no nested user namespaces; only rendering paths visible',
+        ),
+    landlock: !landlocked
+      ? { active: false, detail: 'not used: the bwrap profile has namespaces' }
+      : check(
+          [
+            inside.landlockAbi < 1 && 'Landlock is not available inside',
+            inside.readable.length > 0 && `host paths readable: ${inside.readable.join(', ')}`,
+            inside.writableOutside.length > 0 && `writable outside the job directory: ${inside.writableOutside.join(', ')}`,
+            inside.tmpWritable && '/tmp is writable',
+            inside.procReadable && "/proc is readable (other processes' command lines)",
+            inside.landlockAbi >= 6 && inside.signalParent === 'allowed' && 'a process outside the sandbox could be signalled',
+            inside.newUserNamespace === 'allowed' && 'a user namespace could be created',
+          ],
+          `Landlock ABI ${inside.landlockAbi}: read-only where rendering reads, writable only in the job directory, no /proc, no TCP` +
+            (inside.landlockAbi >= 6 ? '; signals and abstract UNIX sockets scoped to the sandbox' : ' (ABI < 6: signals and abstract UNIX sockets not scoped)'),
+        ),
     uid: check(
       [
         (inside.hostUid === null || inside.hostUid === 0) && `scene code runs as host uid ${inside.hostUid}`,
@@ -140,7 +168,9 @@ function evaluate(
     ),
     rlimits: check(
       [
-        limits.NPROC !== settings.maxProcesses && `RLIMIT_NPROC is ${limits.NPROC}`,
+        // Without a user namespace of its own a non-root sandbox shares the service's uid, whose tasks count too:
+        // it gets its share on top of them (landlocked_exec.py).
+        (landlocked && !outside.asRoot ? limits.NPROC < settings.maxProcesses : limits.NPROC !== settings.maxProcesses) && `RLIMIT_NPROC is ${limits.NPROC}`,
         limits.AS !== settings.addressSpaceBytes && `RLIMIT_AS is ${limits.AS}`,
         limits.CPU !== settings.cpuSeconds && `RLIMIT_CPU is ${limits.CPU}`,
         limits.FSIZE !== settings.fileBytes && `RLIMIT_FSIZE is ${limits.FSIZE}`,
@@ -148,10 +178,12 @@ function evaluate(
       ],
       `processes ${settings.maxProcesses}, address space ${settings.addressSpaceBytes}, CPU ${settings.cpuSeconds} s, file ${settings.fileBytes}, open files ${settings.openFiles}`,
     ),
-    disk_quota: check(
-      [tmpOff && `/tmp holds ${inside.tmpBytes} bytes, not ${settings.tmpBytes}`],
-      `/tmp ${settings.tmpBytes} bytes; job directory ${settings.diskBytes} bytes and ${settings.diskEntries} entries`,
-    ),
+    disk_quota: landlocked
+      ? check([inside.tmpWritable && '/tmp is writable, without a quota'], `no /tmp; job directory ${settings.diskBytes} bytes and ${settings.diskEntries} entries`)
+      : check(
+          [tmpOff && `/tmp holds ${inside.tmpBytes} bytes, not ${settings.tmpBytes}`],
+          `/tmp ${settings.tmpBytes} bytes; job directory ${settings.diskBytes} bytes and ${settings.diskEntries} entries`,
+        ),
     pids_cgroup: outside.cgroups?.includes('pids')
       ? { active: true, detail: `pids.max ${settings.maxProcesses} per sandbox` }
       : { active: false, detail: outside.cgroupErrors?.pids ?? 'not requested' },

@@ -1,11 +1,14 @@
 import path from 'node:path';
 import type { WorkerLaunch } from '../worker/worker-process';
 import { bwrapArgs } from './bwrap-args';
+import type { SandboxProfile } from './sandbox-layers';
 import type { SandboxSettings } from './sandbox-settings';
 import type { SandboxView } from './sandbox-view';
 
 /** How this host runs sandboxes: fixed at start from the probe. */
 export interface SandboxHost {
+  /** bubblewrap's namespaces, or Landlock and the rest without namespaces (python/manim_worker/sandbox/landlocked_exec.py). */
+  profile: SandboxProfile;
   /** Runs the supervisor: a Python of the host (the configured one; only its standard library is used). */
   supervisorPython: string;
   /** The directory holding the `manim_worker` package (the supervisor is `manim_worker/sandbox/supervisor.py`). */
@@ -21,10 +24,19 @@ export interface SandboxHost {
   memoryCgroup: boolean;
 }
 
+/** Character devices a render may use under the landlock profile (read and write); no other device is reachable. */
+const LANDLOCK_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom'];
+
 /** What the supervisor reads from its one argument (python/manim_worker/sandbox/supervisor.py). */
 interface SupervisorSpec {
-  bwrap: string;
-  args: string[];
+  profile: SandboxProfile;
+  /** bubblewrap profile: the binary and its options, the command after `--`. */
+  bwrap?: string;
+  args?: string[];
+  /** landlock profile: the worker's command, its limits and what of the file system it may read. */
+  exec?: { command: string; args: string[]; env: Record<string, string> };
+  rlimits?: { nproc: number; as: number; cpu: number; fsize: number; nofile: number };
+  landlock?: { readOnly: string[]; devices: string[]; listOnly: string[] };
   workDir: string;
   uid: number;
   gid: number;
@@ -46,9 +58,26 @@ interface SupervisorSpec {
 export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; probe?: boolean; uid?: number }): WorkerLaunch {
   const { host, inner } = params;
   const { settings } = host;
+  const profileSpec =
+    host.profile === 'landlock'
+      ? {
+          profile: 'landlock' as const,
+          exec: { command: inner.command, args: inner.args, env: inner.env },
+          rlimits: { nproc: settings.maxProcesses, as: settings.addressSpaceBytes, cpu: settings.cpuSeconds, fsize: settings.fileBytes, nofile: settings.openFiles },
+          landlock: {
+            readOnly: [...host.view.readOnly, ...host.view.readOnlyIfPresent, ...host.view.readOnlyAt.map((shared) => shared.host)],
+            devices: LANDLOCK_DEVICES,
+            // Python finds the worker's package by listing the directory that holds it (nothing else there is read).
+            listOnly: [host.pythonPath],
+          },
+        }
+      : {
+          profile: 'bwrap' as const,
+          bwrap: host.bwrap,
+          args: bwrapArgs({ view: host.view, workDir: inner.cwd, settings, env: inner.env, command: inner.command, args: inner.args }),
+        };
   const spec: SupervisorSpec = {
-    bwrap: host.bwrap,
-    args: bwrapArgs({ view: host.view, workDir: inner.cwd, settings, env: inner.env, command: inner.command, args: inner.args }),
+    ...profileSpec,
     workDir: inner.cwd,
     uid: params.uid ?? settings.uid,
     gid: params.uid ?? settings.gid,

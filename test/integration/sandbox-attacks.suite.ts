@@ -8,6 +8,14 @@ import path from 'node:path';
 import type { JobView, SceneView } from '../../src/contracts/job';
 import { APP_ROOT } from '../../src/config/config';
 import { fixture, startService, type ServiceHarness } from '../support/service-harness';
+import type { SandboxProfile } from '../../src/renderer/sandbox/sandbox-layers';
+
+/**
+ * The whole attack suite against one sandbox profile (SANDBOX=bwrap or landlock), each run by its own test file:
+ * every profile that claims to hold must hold all of it. Where a profile stops an attack another way (Landlock
+ * refuses a path that the bubblewrap profile's mount namespace does not have at all), the expectation says both.
+ */
+export function describeSandboxAttacks(profile: SandboxProfile): void {
 
 // Every hostile scene of test/fixtures/scenes/attacks through the real service and its real sandbox, with
 // canaries where a leak would show: a secret in the service's environment, files beside the app and in its data
@@ -24,7 +32,9 @@ const isSandboxUid = (uid: number) => uid >= SANDBOX_UID && uid < SANDBOX_UID + 
 const MiB = 1024 * 1024;
 const MAX_LOG_BYTES = MiB;
 // Small limits keep each attack to a few seconds; each is the same mechanism at any size.
+const landlocked = profile === 'landlock';
 const SANDBOX_ENV = {
+  SANDBOX: profile,
   SANDBOX_UID: String(SANDBOX_UID),
   SANDBOX_UID_COUNT: String(SANDBOX_UID_COUNT),
   SANDBOX_MAX_PROCESSES: '32',
@@ -106,9 +116,18 @@ function listenUdp(): Promise<number> {
   });
 }
 
-/** Host processes running as the sandbox uid, with their PID namespace, parent and command line. */
-function sandboxProcesses(): Array<{ pid: number; ppid: number; ns: string; comm: string; cmdline: string }> {
-  const found: Array<{ pid: number; ppid: number; ns: string; comm: string; cmdline: string }> = [];
+interface SandboxProcess {
+  pid: number;
+  ppid: number;
+  uid: number;
+  ns: string;
+  comm: string;
+  cmdline: string;
+}
+
+/** Host processes running as a sandbox uid, with their PID namespace, parent and command line. */
+function sandboxProcesses(): SandboxProcess[] {
+  const found: SandboxProcess[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -118,6 +137,7 @@ function sandboxProcesses(): Array<{ pid: number; ppid: number; ns: string; comm
       found.push({
         pid: Number(entry),
         ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]),
+        uid: Number(uid),
         ns: fs.readlinkSync(`/proc/${entry}/ns/pid`),
         comm: fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim(),
         cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '),
@@ -131,23 +151,24 @@ function sandboxProcesses(): Array<{ pid: number; ppid: number; ns: string; comm
 
 /**
  * Waits for the warm render worker the next job will take, and returns what it consists of: the processes of its
- * PID namespace and the bubblewrap processes above them (not the spare reader, which outlives the job).
+ * PID namespace (landlock profile: the worker and what it started) and the bubblewrap processes above them (not the
+ * spare reader, which outlives the job), its uids and its supervisors.
  */
-async function spareWorker(): Promise<{ pids: Set<number>; namespaces: Set<string>; supervisors: Set<number> }> {
+async function spareWorker(): Promise<{ pids: Set<number>; namespaces: Set<string>; uids: Set<number>; supervisors: Set<number> }> {
   const hostNs = fs.readlinkSync('/proc/self/ns/pid');
   const deadline = Date.now() + 60_000;
   for (;;) {
     const processes = sandboxProcesses();
-    const renderers = processes.filter((p) => p.cmdline.includes('manim_worker.render') && p.ns !== hostNs);
+    const renderers = processes.filter((p) => p.cmdline.includes('manim_worker.render') && (landlocked || p.ns !== hostNs));
     if (renderers.length > 0) {
-      const namespaces = new Set(renderers.map((p) => p.ns));
-      const pids = new Set(processes.filter((p) => namespaces.has(p.ns)).map((p) => p.pid));
+      const namespaces = new Set(landlocked ? [] : renderers.map((p) => p.ns));
+      const pids = new Set(landlocked ? renderers.map((p) => p.pid) : processes.filter((p) => namespaces.has(p.ns)).map((p) => p.pid));
       const byPid = new Map(processes.map((p) => [p.pid, p]));
       for (const pid of [...pids]) {
         for (let parent = byPid.get(byPid.get(pid)?.ppid ?? 0); parent; parent = byPid.get(parent.ppid)) pids.add(parent.pid);
       }
       const supervisors = new Set([...pids].map((pid) => byPid.get(pid)!.ppid).filter((ppid) => !byPid.has(ppid)));
-      return { pids, namespaces, supervisors };
+      return { pids, namespaces, uids: new Set(renderers.map((p) => p.uid)), supervisors };
     }
     if (Date.now() > deadline) throw new Error('no warm sandboxed worker appeared');
     await new Promise((r) => setTimeout(r, 50));
@@ -192,7 +213,9 @@ async function attack(code: string, options: Record<string, unknown> = {}): Prom
     return top.ppid;
   };
   const isOtherSupervisor = (pid: number) => !spare.supervisors.has(pid) && readCmdline(pid).includes('supervisor.py');
-  const survivors = now.filter((p) => spare.pids.has(p.pid) || (spare.namespaces.has(p.ns) && !isOtherSupervisor(supervisorOf(p))));
+  // Without a PID namespace (landlock), what the scene started is found by its uid, the spare's own while it lived.
+  const ofTheSpare = (p: SandboxProcess) => spare.namespaces.has(p.ns) || (landlocked && spare.uids.has(p.uid));
+  const survivors = now.filter((p) => spare.pids.has(p.pid) || (ofTheSpare(p) && !isOtherSupervisor(supervisorOf(p))));
   expect(survivors).toEqual([]);
   expect(connections).toBe(0);
   return { job, scene, log };
@@ -260,20 +283,25 @@ afterAll(async () => {
   else process.env.CANARY_SECRET = previousCanaryEnv;
 });
 
-describe('the render sandbox against hostile scenes', () => {
+describe(`the render sandbox (${profile} profile) against hostile scenes`, () => {
   it('logs the active sandbox layers at start', () => {
     const start = serviceLog.find((line) => line.includes('render sandbox ready'));
     expect(start).toBeDefined();
-    for (const layer of ['env', 'namespaces', 'uid', 'seccomp', 'rlimits', 'disk_quota']) expect(start).toContain(`"${layer}"`);
+    const isolation = landlocked ? 'landlock' : 'namespaces';
+    for (const layer of ['env', isolation, 'uid', 'seccomp', 'rlimits', 'disk_quota']) expect(start).toContain(`"${layer}"`);
+    expect(start).toContain(`"profile":"${profile}"`);
   });
 
   it('shows a scene no secret: an environment built from nothing, an empty PID 1 environment, no credentials', async () => {
     const outcome = await attack(fixture('attacks/env_and_secrets.py'));
     expect(outcome.scene.status).toBe('succeeded');
-    expect(outcome.log).toContain("'/proc/1/environ': ''");
-    expect(outcome.log).toMatch(/application_default_credentials.json': 'blocked: FileNotFoundError'/);
-    expect(outcome.log).toContain("'/var/run/secrets': 'blocked: FileNotFoundError'");
-    expect(outcome.log).toContain("'/etc/shadow': 'blocked: FileNotFoundError'");
+    // bubblewrap: the paths do not exist inside (and PID 1 has no environment); Landlock: they may not be opened.
+    const blocked = landlocked ? '(FileNotFoundError|PermissionError)' : 'FileNotFoundError';
+    if (landlocked) expect(outcome.log).toContain("'/proc/1/environ': 'blocked: PermissionError'");
+    else expect(outcome.log).toContain("'/proc/1/environ': ''");
+    expect(outcome.log).toMatch(new RegExp(`application_default_credentials.json': 'blocked: ${blocked}'`));
+    expect(outcome.log).toMatch(new RegExp(`'/var/run/secrets': 'blocked: ${blocked}'`));
+    expect(outcome.log).toMatch(new RegExp(`'/etc/shadow': 'blocked: ${blocked}'`));
     expect(outcome.log).not.toMatch(/CANARY|npm_|JEST|NODE_/);
     await expectNextJobRenders();
   });
@@ -281,10 +309,16 @@ describe('the render sandbox against hostile scenes', () => {
   it("shows a scene none of the host's processes, their command lines or their environments", async () => {
     const outcome = await attack(fixture('attacks/proc_scan.py'));
     expect(outcome.scene.status).toBe('succeeded');
-    const pids = [...new Set([...outcome.log.matchAll(/^ATTACK_RESULT (?:blocked )?(\d+) /gm)].map((m) => Number(m[1])))];
-    // bubblewrap's PID 1, the worker and what it runs: a handful of small PIDs of the sandbox's own namespace.
-    expect(pids.length).toBeLessThan(10);
-    expect(Math.max(...pids)).toBeLessThan(100);
+    if (landlocked) {
+      // /proc can be neither listed nor read: not even the supervisor's command line or environment.
+      expect(outcome.log).toContain('ATTACK_RESULT blocked listing /proc PermissionError');
+      expect(outcome.log).not.toMatch(/^ATTACK_RESULT \d+ /m);
+    } else {
+      const pids = [...new Set([...outcome.log.matchAll(/^ATTACK_RESULT (?:blocked )?(\d+) /gm)].map((m) => Number(m[1])))];
+      // bubblewrap's PID 1, the worker and what it runs: a handful of small PIDs of the sandbox's own namespace.
+      expect(pids.length).toBeLessThan(10);
+      expect(Math.max(...pids)).toBeLessThan(100);
+    }
     expect(outcome.log).not.toMatch(/\bsleep\b|node|jest/);
     await expectNextJobRenders();
   });
@@ -397,8 +431,12 @@ describe('the render sandbox against hostile scenes', () => {
     await expectNextJobRenders();
   });
 
-  it('stops a scene filling /tmp at the size of its tmpfs', async () => {
-    failedWith(await attack(fixture('attacks/tmp_fill.py')), 'disk_limit');
+  it('stops a scene filling /tmp at the size of its tmpfs (landlock: /tmp cannot be written at all)', async () => {
+    const outcome = await attack(fixture('attacks/tmp_fill.py'));
+    if (landlocked) {
+      failedWith(outcome, 'scene_error');
+      expect(outcome.scene.error?.message).toMatch(/PermissionError/);
+    } else failedWith(outcome, 'disk_limit');
     await expectNextJobRenders();
   });
 
@@ -415,13 +453,20 @@ describe('the render sandbox against hostile scenes', () => {
     const outcome = await attack(fixture('attacks/escape_files.py'));
     expect(outcome.scene.status).toBe('succeeded');
     expect(outcome.log).toContain('ATTACK_RESULT blocked /app FileNotFoundError');
-    expect(outcome.log).toContain('ATTACK_RESULT blocked /home FileNotFoundError');
+    expect(outcome.log).toMatch(landlocked ? /ATTACK_RESULT blocked \/home PermissionError/ : /ATTACK_RESULT blocked \/home FileNotFoundError/);
     expect(outcome.log).toContain('ATTACK_RESULT blocked write /usr/lib/python3/dist-packages/pwned.py');
     expect(outcome.log).toContain('ATTACK_RESULT blocked write /etc/pwned');
-    // Its directory is /job, whose parent is the sandbox's own read-only root: no other job's directory is there.
-    const parent = /ATTACK_RESULT listing \/job\/\.\. (\[.*\])/.exec(outcome.log)?.[1] ?? '';
-    expect(parent).toContain("'job'");
-    expect(parent).not.toMatch(/'w-|pwned/);
+    if (landlocked) {
+      // The directories above its own (the other jobs') may be neither listed nor written.
+      expect(outcome.log).toMatch(/ATTACK_RESULT blocked \S+\/\.\. PermissionError/);
+      expect(outcome.log).toMatch(/ATTACK_RESULT blocked write \S+\/\.\.\/pwned PermissionError/);
+      expect(outcome.log).toContain('ATTACK_RESULT blocked /tmp PermissionError');
+    } else {
+      // Its directory is /job, whose parent is the sandbox's own read-only root: no other job's directory is there.
+      const parent = /ATTACK_RESULT listing \/job\/\.\. (\[.*\])/.exec(outcome.log)?.[1] ?? '';
+      expect(parent).toContain("'job'");
+      expect(parent).not.toMatch(/'w-|pwned/);
+    }
     expect(outcome.log).not.toContain('jobs.sqlite');
     expect(outcome.log).not.toContain('canary');
     expect(fs.existsSync('/etc/pwned')).toBe(false);
@@ -439,7 +484,9 @@ describe('the render sandbox against hostile scenes', () => {
     // (The scene prints the first 300 characters of each command's output.)
     const ps = outcome.log.split('ATTACK_RESULT ps aux')[1]?.split('ATTACK_RESULT')[0] ?? '';
     const processes = ps.split('\n').filter((line) => /^\S+\s+\d+\s/.test(line));
-    expect(processes.length).toBeGreaterThan(0);
+    // bubblewrap: only the sandbox's own processes; landlock: none at all (/proc cannot be read).
+    if (landlocked) expect(processes).toEqual([]);
+    else expect(processes.length).toBeGreaterThan(0);
     for (const line of processes) expect(line.startsWith(uid!)).toBe(true);
     expect(ps).not.toMatch(/node|jest/);
     expect(outcome.log).toMatch(/ATTACK_RESULT curl -s -m 3 http:\/\/169\.254\.169\.254\/ -> [1-9]/);
@@ -457,15 +504,21 @@ describe('the render sandbox against hostile scenes', () => {
         expect(outcome.log).toMatch(new RegExp(`ATTACK_RESULT blocked ${reader} ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\w+`));
       }
     }
-    expect(outcome.log).toContain("ATTACK_RESULT read open /proc/1/environ ''");
+    if (landlocked) expect(outcome.log).toMatch(/ATTACK_RESULT blocked open \/proc\/1\/environ PermissionError/);
+    else expect(outcome.log).toContain("ATTACK_RESULT read open /proc/1/environ ''");
     await expectNextJobRenders();
   });
 
   it('refuses an output whose directory the scene swapped for a symlink, without following it', async () => {
     const outcome = await attack(fixture('attacks/planted_symlink.py'));
     expect(outcome.log).toContain('ATTACK_RESULT planted');
-    failedWith(outcome, 'output_invalid');
-    expect(outcome.scene.error?.message).toMatch(/symbolic link/);
+    if (landlocked && outcome.scene.error?.code === 'scene_error') {
+      // Manim's own write through the link (into the host's /tmp) was refused before any output was reported.
+      expect(outcome.log).toMatch(/PermissionError|Permission denied/);
+    } else {
+      failedWith(outcome, 'output_invalid');
+      expect(outcome.scene.error?.message).toMatch(/symbolic link/);
+    }
     await expectNextJobRenders();
   });
 
@@ -505,7 +558,8 @@ describe('the render sandbox against hostile scenes', () => {
     expect(fs.existsSync(hostProbeMarker)).toBe(false);
   });
 
-  it("names the sandbox's own paths, never the host's, in a scene's log and error messages", async () => {
+  // Without a mount namespace the job directory keeps its host path (SECURITY.md): only the bubblewrap profile hides it.
+  (landlocked ? it.skip : it)("names the sandbox's own paths, never the host's, in a scene's log and error messages", async () => {
     const outcome = await attack(fixture('attacks/host_paths.py'));
     failedWith(outcome, 'scene_error');
     expect(outcome.log).toContain('ATTACK_RESULT cwd /job media /job/media home /job');
@@ -536,3 +590,4 @@ describe('the render sandbox against hostile scenes', () => {
     }
   });
 });
+}

@@ -1,0 +1,3 @@
+import { describeSandboxAttacks } from './sandbox-attacks.suite';
+
+describeSandboxAttacks('bwrap');
