@@ -89,6 +89,8 @@ const configSchema = z
     SANDBOX_MEMORY_BYTES: int(256 * 1024 * 1024, 2 ** 40).default(4 * 1024 * 1024 * 1024),
     SANDBOX_TMP_BYTES: int(1024 * 1024, 2 ** 36).default(256 * 1024 * 1024),
     SANDBOX_OPEN_FILES: int(64, 1 << 20).default(1024),
+    /** Put each sandbox in pids and memory cgroups where the host allows; false stands for a host that allows none. */
+    SANDBOX_CGROUPS: booleanSetting.default(true),
 
     // Callers of the public API
     /** `none` (local mode on loopback only), `iam` (behind Cloud Run's invoker check), `verify` (we check tokens). */

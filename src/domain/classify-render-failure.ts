@@ -18,6 +18,8 @@ const PROCESS_LIMIT = /^(BlockingIOError: \[Errno 11\]|RuntimeError: can't start
 const NO_NETWORK = /\[Errno 97\] Address family not supported/;
 /** The sandbox's supervisor stopped a scene that printed past its output ceiling. */
 const OUTPUT_FLOOD = /\[sandbox\] Output limit exceeded/;
+/** The supervisor's own bound on a sandbox's whole memory, where no memory cgroup exists (memory_watch.py). */
+const MEMORY_WATCH = /\[sandbox\] Memory limit exceeded/;
 
 /** Decides whose fault a failed render was, and explains the known raw failures in words a user can act on. */
 export function classifyRenderFailure(failure: RawRenderFailure, log: string): ClassifiedFailure {
@@ -95,6 +97,7 @@ function classifyCrash(failure: Extract<RawRenderFailure, { reason: 'worker_cras
   }
   if (DISK_FULL.test(log)) return permanent({ code: 'disk_limit', message: 'the scene used more disk than a render may' });
   if (OUTPUT_FLOOD.test(log)) return permanent({ code: 'output_limit', message: 'the scene printed more output than a render may' });
+  if (MEMORY_WATCH.test(log)) return permanent({ code: 'memory_limit', message: 'the scene used more memory than a render may' });
   if (failure.signal === 'SIGKILL') {
     return permanent({ code: 'memory_limit', message: 'the render process was killed, most likely for using too much memory' });
   }

@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from manim_worker.sandbox import seccomp_filter  # noqa: E402
 from manim_worker.sandbox.disk_usage import disk_usage  # noqa: E402
 from manim_worker.sandbox.landlocked_exec import confine_and_exec, kill_tree  # noqa: E402
+from manim_worker.sandbox.memory_watch import in_memory, sandbox_memory  # noqa: E402
 from manim_worker.sandbox.output_relay import OutputRelay  # noqa: E402
 from manim_worker.sandbox.cgroups import SandboxCgroups, remove_stale  # noqa: E402
 from manim_worker.sandbox.user_namespace import can_limit_nested, create_user_namespace  # noqa: E402
@@ -242,6 +243,7 @@ class Supervisor:
             self._cleanup()
             sys.exit(125)
         if self.spec.get("probe"):
+            report["memoryReadable"] = os.path.exists(f"/proc/{os.getpid()}/smaps_rollup") and os.access(f"/proc/{os.getpid()}/smaps_rollup", os.R_OK)
             print(json.dumps({"host": report}), flush=True)
         if self.stop_signal:
             self._cleanup()
@@ -288,6 +290,10 @@ class Supervisor:
         """Waits for bubblewrap to end while relaying output and checking the disk quota; then drains the output."""
         disk_bytes = self.spec.get("diskBytes")
         max_entries = self.spec.get("diskEntries", 100_000)
+        # Where no memory cgroup bounds the sandbox, its whole memory is measured here (memory_watch.py).
+        memory_bytes = self.spec.get("memoryWatchBytes")
+        job_dir_in_memory = bool(memory_bytes) and in_memory(self.spec["workDir"])
+        used = 0
         interval = DISK_CHECK_MIN_SECONDS
         next_check = time.monotonic() + interval
         status: int | None = None
@@ -303,19 +309,24 @@ class Supervisor:
             now = time.monotonic()
             if status is not None and (not self.relay.open_fds() or now >= drain_until):
                 return status
-            if status is None and disk_bytes and not self.limit_exceeded and now >= next_check:
-                used, entries = disk_usage(self.spec["workDir"], max_entries)
+            if status is None and (disk_bytes or memory_bytes) and not self.limit_exceeded and now >= next_check:
+                if disk_bytes:
+                    used, entries = disk_usage(self.spec["workDir"], max_entries)
+                    if used > disk_bytes or entries > max_entries:
+                        what = f"{entries} entries" if entries > max_entries else f"{used} bytes"
+                        limit = f"{max_entries} entries" if entries > max_entries else f"{disk_bytes} bytes"
+                        self._stop_for(f"Disk quota exceeded: the render wrote {what} (the limit is {limit}); stopped")
+                if memory_bytes and not self.limit_exceeded:
+                    held = sandbox_memory(os.getpid(), own_tmpfs=not self.landlocked, job_dir_bytes=used if job_dir_in_memory else 0)
+                    if held > memory_bytes:
+                        self._stop_for(f"Memory limit exceeded: the sandbox held {held} bytes (the limit is {memory_bytes}); stopped")
                 took = time.monotonic() - now
-                if used > disk_bytes or entries > max_entries:
-                    what = f"{entries} entries" if entries > max_entries else f"{used} bytes"
-                    limit = f"{max_entries} entries" if entries > max_entries else f"{disk_bytes} bytes"
-                    self._stop_for(f"Disk quota exceeded: the render wrote {what} (the limit is {limit}); stopped")
                 # Measuring costs the host CPU: never spend more than a fifth of the time on it.
                 interval = max(DISK_CHECK_MIN_SECONDS, took * 5)
                 next_check = time.monotonic() + interval
             if status is not None:
                 timeout: float | None = max(0.0, drain_until - time.monotonic())
-            elif disk_bytes and not self.limit_exceeded:
+            elif (disk_bytes or memory_bytes) and not self.limit_exceeded:
                 timeout = max(0.0, next_check - time.monotonic())
             else:
                 timeout = None

@@ -97,8 +97,8 @@ export function createRenderSandbox(params: {
     }),
     settings,
     seccomp: true,
-    pidsCgroup: true,
-    memoryCgroup: true,
+    pidsCgroup: config.SANDBOX_CGROUPS,
+    memoryCgroup: config.SANDBOX_CGROUPS,
   });
   const mustBeHidden = [path.join(APP_ROOT, 'package.json'), path.join(APP_ROOT, 'src'), config.DATA_DIR + '/jobs.sqlite'];
   const candidates: SandboxProfile[] = config.SANDBOX === 'auto' ? ['bwrap', 'landlock'] : [config.SANDBOX];

@@ -17,6 +17,8 @@ interface HostReport {
   seccomp?: boolean;
   cgroups?: string[];
   cgroupErrors?: Record<string, string>;
+  /** Whether the supervisor could read a process's smaps_rollup (the memory watch's source). */
+  memoryReadable?: boolean;
   error?: string;
 }
 
@@ -190,5 +192,10 @@ function evaluate(
     memory_cgroup: outside.cgroups?.includes('memory')
       ? { active: true, detail: `memory limit ${settings.memoryBytes} bytes per sandbox` }
       : { active: false, detail: outside.cgroupErrors?.memory ?? 'not requested' },
+    memory_watch: outside.cgroups?.includes('memory')
+      ? { active: false, detail: 'not needed: the memory cgroup bounds the sandbox' }
+      : outside.memoryReadable
+        ? { active: true, detail: `the supervisor measures the whole sandbox's memory (PSS, memfd and tmpfs files, its tmpfs) and stops it past ${settings.memoryBytes} bytes` }
+        : { active: false, detail: "the supervisor cannot read the sandbox's memory use (/proc/<pid>/smaps_rollup)" },
   };
 }

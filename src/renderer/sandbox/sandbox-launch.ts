@@ -47,6 +47,8 @@ interface SupervisorSpec {
   seccomp: boolean;
   cgroups: { maxTasks: number | null; memoryBytes: number | null; required: Array<'pids' | 'memory'> } | null;
   probe: boolean;
+  /** Where no memory cgroup bounds the sandbox: the supervisor stops it past this many bytes in all. */
+  memoryWatchBytes: number | null;
 }
 
 /**
@@ -96,6 +98,7 @@ export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; 
           }
         : null,
     probe: params.probe ?? false,
+    memoryWatchBytes: host.memoryCgroup ? null : settings.memoryBytes,
   };
   return {
     command: host.supervisorPython,

@@ -12,9 +12,11 @@
  * - `rlimits`: processes, address space, CPU seconds, file size and open files;
  * - `disk_quota`: the supervisor's quota on the job's directory, and a size-limited /tmp (or none at all);
  * - `pids_cgroup`: a pids cgroup per sandbox, where the container may create cgroups;
- * - `memory_cgroup`: a memory cgroup per sandbox (the whole tree's memory; RLIMIT_AS bounds each process only).
+ * - `memory_cgroup`: a memory cgroup per sandbox (the whole tree's memory; RLIMIT_AS bounds each process only);
+ * - `memory_watch`: where there is no memory cgroup, the supervisor's own measure of the whole tree's memory
+ *   (proportional set sizes, memfd and tmpfs files, the sandbox's tmpfs), stopping it past SANDBOX_MEMORY_BYTES.
  */
-export const SANDBOX_LAYERS = ['env', 'namespaces', 'landlock', 'uid', 'seccomp', 'rlimits', 'disk_quota', 'pids_cgroup', 'memory_cgroup'] as const;
+export const SANDBOX_LAYERS = ['env', 'namespaces', 'landlock', 'uid', 'seccomp', 'rlimits', 'disk_quota', 'pids_cgroup', 'memory_cgroup', 'memory_watch'] as const;
 export type SandboxLayer = (typeof SANDBOX_LAYERS)[number];
 
 /** The two ways a sandbox is built: bubblewrap's namespaces, or Landlock where the host refuses namespaces. */
