@@ -92,3 +92,30 @@ describe('the supervisor disk measure', () => {
     expect(cappedEntries).toBe(11);
   });
 });
+
+// A kernel without the per-namespace limit of nested user namespaces (gVisor has no user.max_user_namespaces):
+// the limit's file is made to be missing, as there.
+const NESTED = String.raw`
+import json, os, sys
+from manim_worker.sandbox import user_namespace
+user_namespace.MAX_USER_NAMESPACES = "/proc/sys/user/no-such-limit"
+out = {"canLimit": user_namespace.can_limit_nested()}
+fd, limited = user_namespace.create_user_namespace(64999, 64999, seccomp_denies_nested=True)
+os.close(fd)
+out["withSeccomp"] = limited
+try:
+    user_namespace.create_user_namespace(64999, 64999, seccomp_denies_nested=False)
+    out["withoutSeccomp"] = "made"
+except OSError as exc:
+    out["withoutSeccomp"] = str(exc)
+print(json.dumps(out))
+`;
+
+(process.getuid?.() === 0 ? describe : describe.skip)('the user namespace where nested ones cannot be limited (as root)', () => {
+  it('is made only when the seccomp filter refuses nested namespaces in its place, and says so', () => {
+    const out = runPython(NESTED) as { canLimit: boolean; withSeccomp: boolean; withoutSeccomp: string };
+    expect(out.canLimit).toBe(false);
+    expect(out.withSeccomp).toBe(false); // made, without the limit: the filter holds instead
+    expect(out.withoutSeccomp).toMatch(/no user.max_user_namespaces, and no seccomp filter/);
+  });
+});
