@@ -10,7 +10,7 @@ VENV="${MANIM_VENV:-$ROOT/.venv}"
 
 # System libraries Manim links against, its encoder, the LaTeX subset MathTex needs, and the sandbox tool.
 APT_PACKAGES=(
-  ffmpeg pkg-config build-essential python3-dev
+  ffmpeg pkg-config build-essential python3-dev python3-venv
   libcairo2-dev libpango1.0-dev
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm
   bubblewrap shellcheck

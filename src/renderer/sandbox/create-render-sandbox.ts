@@ -105,8 +105,8 @@ export function createRenderSandbox(params: {
   // Each profile the setting allows, strongest first, until one meets the minimum; what the others lacked is kept.
   const tried: Array<{ profile: SandboxProfile; host: SandboxHost; report: SandboxReport; missing: string[]; started: boolean }> = [];
   for (const profile of candidates) {
-    if (profile === 'landlock') reachableByOthers(params.workRoot, log);
     let host = hostFor(profile);
+    if (profile === 'landlock') reachableByOthers([params.workRoot, ...host.view.readOnly, ...host.view.readOnlyAt.map((shared) => shared.host)], log);
     let report: SandboxReport;
     try {
       if (profile === 'bwrap' && !host.bwrap) throw new Error('bubblewrap (bwrap) is not installed');
@@ -177,20 +177,33 @@ export function createRenderSandbox(params: {
 }
 
 /**
- * Without a mount namespace a sandbox of another uid reaches its directory through the host's path, so every
- * directory above it must let others pass (search, not list): the work root becomes 0711, and its parents get
- * the search bit for others where they lack it. Nothing becomes readable or listable that was not: the names of
- * the work directories are random, and Landlock lets a sandbox open nothing outside its own.
+ * Without a mount namespace a sandbox of another uid reaches its directory, and what it reads (the Python
+ * installation, the worker's code), through the host's paths, so every directory above them must let others pass
+ * (search, not list): the work root becomes 0711, and the directories above it and above the paths the sandbox
+ * reads get the search bit for others where they lack it (only what this process owns, or anything as root).
+ * Nothing becomes readable or listable that was not: the names of the work directories are random, and Landlock
+ * lets a sandbox open nothing outside its own directory and the paths it reads.
  */
-function reachableByOthers(workRoot: string, log: Logger): void {
-  fs.mkdirSync(workRoot, { recursive: true, mode: 0o711 });
-  fs.chmodSync(workRoot, 0o711);
-  for (let dir = path.dirname(path.resolve(workRoot)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const mode = fs.statSync(dir).mode & 0o7777;
-    if ((mode & 0o001) !== 0) continue;
-    if (process.getuid?.() !== 0 && fs.statSync(dir).uid !== process.getuid?.()) continue;
-    fs.chmodSync(dir, mode | 0o001);
-    log.info('made a directory above the work root passable by sandbox uids (search only)', { dir, mode: (mode | 0o001).toString(8) });
+function reachableByOthers(paths: string[], log: Logger): void {
+  const [workRoot] = paths;
+  fs.mkdirSync(workRoot!, { recursive: true, mode: 0o711 });
+  fs.chmodSync(workRoot!, 0o711);
+  const done = new Set<string>();
+  for (const target of paths) {
+    for (let dir = path.dirname(path.resolve(target)); dir !== path.dirname(dir) && !done.has(dir); dir = path.dirname(dir)) {
+      done.add(dir);
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(dir);
+      } catch {
+        continue;
+      }
+      const mode = stat.mode & 0o7777;
+      if ((mode & 0o001) !== 0) continue;
+      if (process.getuid?.() !== 0 && stat.uid !== process.getuid?.()) continue;
+      fs.chmodSync(dir, mode | 0o001);
+      log.info('made a directory passable by sandbox uids (search only), for the landlock profile', { dir, mode: (mode | 0o001).toString(8) });
+    }
   }
 }
 
