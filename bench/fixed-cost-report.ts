@@ -119,7 +119,7 @@ export function render(results: CaseResult[], data: Pick<FixedCostData, 'ffprobe
     '',
     overhead,
     '',
-    `"After render" holds the output checks, a host \`ffprobe\` of the file, storing file and log, and recording the outcome. One \`ffprobe\` of a tiny.py movie took ${millis(summarize(data.ffprobeMs))} here, and \`ffprobe -version\` alone ${millis(summarize(data.ffprobeVersionMs))} (its start-up: it loads ${ffprobeLibraries()} shared libraries). The last column is CPU the spare worker started for the next job (Python, Manim import) spent while this job ran, competing for the same 2 cores.`,
+    `"After render" holds taking the output out of the dead sandbox, having it read by a sandboxed reader (a spare kept started; the file is copied into its directory), storing file and log, and recording the outcome. For comparison, a host \`ffprobe\` of a tiny.py movie (which the service never runs) took ${millis(summarize(data.ffprobeMs))} here, and \`ffprobe -version\` alone ${millis(summarize(data.ffprobeVersionMs))} (its start-up: it loads ${ffprobeLibraries()} shared libraries). The last column is CPU the spare worker started for the next job (Python, Manim import) spent while this job ran, competing for the same 2 cores.`,
     '',
     '### Renderer memory (peak over the runs)',
     '',
