@@ -112,10 +112,14 @@ mutate_with_retries() {
 }
 
 # Why a gcloud query failed, from its error output: "absent" when what it asked about is not there, and, in a
-# dry run only, when its API is not enabled yet (enabling it is among the commands printed); "error" otherwise.
+# dry run only, when its API is not enabled yet (enabling it is among the commands printed); "unasked" in a dry run
+# where gcloud has no credentials (the plan is still printed, as for a project where nothing exists yet); "error"
+# otherwise.
 classify_failure() {
   local err_file=$1
-  if grep -qiE 'NOT_FOUND|not found|does not exist|Cannot find' "$err_file"; then
+  if [ "$DRY_RUN" = true ] && grep -qiE 'active account selected|gcloud auth login|gcloud auth application-default|Reauthentication|no credentials' "$err_file"; then
+    echo unasked
+  elif grep -qiE 'NOT_FOUND|not found|does not exist|Cannot find' "$err_file"; then
     echo absent
   elif [ "$DRY_RUN" = true ] && grep -qiE 'SERVICE_DISABLED|has not been used in project|is disabled' "$err_file"; then
     echo absent
@@ -124,8 +128,19 @@ classify_failure() {
   fi
 }
 
-# Runs the read-only `gcloud ARGS...` and prints its output, or FALLBACK when what it asks about is absent. Any
-# other error (no permission, a typo) stops the script: it is never taken for "absent".
+# Says once, in a dry run without gcloud credentials, that queries are not being made.
+UNASKED_NOTED=false
+note_unasked() {
+  if [ "$UNASKED_NOTED" = false ]; then
+    note "not logged in to gcloud: queries are not made (shown as 'not asked'); the plan below assumes nothing exists yet"
+    UNASKED_NOTED=true
+  fi
+  note "not asked: gcloud $*"
+}
+
+# Runs the read-only `gcloud ARGS...` and prints its output, or FALLBACK when what it asks about is absent (or, in
+# a dry run without credentials, could not be asked). Any other error (no permission, a typo) stops the script: it
+# is never taken for "absent".
 query() {
   local fallback=$1 out err_file
   shift
@@ -135,11 +150,19 @@ query() {
     printf '%s\n' "$out"
     return
   fi
-  if [ "$(classify_failure "$err_file")" = absent ]; then
-    rm -f "$err_file"
-    printf '%s\n' "$fallback"
-    return
-  fi
+  case $(classify_failure "$err_file") in
+    absent)
+      rm -f "$err_file"
+      printf '%s\n' "$fallback"
+      return
+      ;;
+    unasked)
+      rm -f "$err_file"
+      note_unasked "$@"
+      printf '%s\n' "$fallback"
+      return
+      ;;
+  esac
   cat "$err_file" >&2
   rm -f "$err_file"
   die "gcloud $* failed (see above)"
@@ -153,10 +176,17 @@ exists() {
     rm -f "$err_file"
     return 0
   fi
-  if [ "$(classify_failure "$err_file")" = absent ]; then
-    rm -f "$err_file"
-    return 1
-  fi
+  case $(classify_failure "$err_file") in
+    absent)
+      rm -f "$err_file"
+      return 1
+      ;;
+    unasked)
+      rm -f "$err_file"
+      note_unasked "$@"
+      return 1
+      ;;
+  esac
   cat "$err_file" >&2
   rm -f "$err_file"
   die "gcloud $* failed (see above)"
@@ -205,7 +235,12 @@ fill_placeholders() {
 
 project_number() {
   local number
-  number=$(gcloud projects describe "$PROJECT_ID" --format='value(projectNumber)')
+  number=$(query PROJECT_NUMBER projects describe "$PROJECT_ID" --format='value(projectNumber)')
+  # A dry run that could not ask shows the URLs with the number left as a placeholder.
+  if [ "$DRY_RUN" = true ] && [ "$number" = PROJECT_NUMBER ]; then
+    printf '%s\n' "$number"
+    return
+  fi
   [[ $number =~ ^[0-9]+$ ]] || die "could not read the project number of $PROJECT_ID"
   printf '%s\n' "$number"
 }

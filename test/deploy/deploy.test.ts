@@ -40,12 +40,12 @@ interface KnativeService {
   };
 }
 
-function deploy(options: { state?: 'absent' | 'present'; args?: string[]; env?: Record<string, string> } = {}): Deployed {
+function deploy(options: { state?: 'absent' | 'present' | 'loggedout'; args?: string[]; env?: Record<string, string>; existing?: string[] } = {}): Deployed {
   const renderDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-deploy-'));
   try {
     const run = runScript('deploy.sh', [...PROJECT, '--tag', 'test-tag', '--render-dir', renderDir, ...(options.args ?? [])], {
       state: options.state ?? 'absent',
-      existing: AFTER_SETUP,
+      existing: options.existing ?? AFTER_SETUP,
       env: options.env,
     });
     const read = (name: string) => {
@@ -218,6 +218,27 @@ describe('deploy.sh', () => {
     expect(run.status).toBe(0);
     expect(callsStartingWith(run.calls, 'builds')).toEqual([]);
     expect(run.renderer.spec.template.spec.containers[0]!.image).toBe(image);
+  });
+
+  it('with --dry-run and no gcloud login, says which queries it could not make and still prints the whole plan', () => {
+    const run = deploy({ args: ['--dry-run'], state: 'loggedout', existing: [] });
+    expect(run.status).toBe(0);
+    expect(run.calls.filter(isMutation)).toEqual([]);
+    expect(run.stderr).toContain('not logged in to gcloud: queries are not made');
+    expect(run.stderr).toMatch(/not asked: gcloud projects describe demo-project/);
+    expect(run.stderr).not.toMatch(/gcloud auth login/);
+    // The same commands as a dry run on a project where nothing exists, URLs with the unknown number left open.
+    expect(run.printed.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual([
+      'gcloud builds submit ' + run.printed[0]!.split(' ')[3],
+      'gcloud run services replace',
+      'gcloud run services add-iam-policy-binding',
+      'gcloud tasks queues update',
+      'gcloud run services replace',
+      'gcloud run services add-iam-policy-binding',
+      'gcloud run services add-iam-policy-binding',
+      'gcloud tasks queues update',
+    ]);
+    expect(run.stdout).toContain('manim-api\thttps://manim-api-PROJECT_NUMBER.europe-west1.run.app');
   });
 
   it('with --dry-run runs only queries and prints every command', () => {

@@ -7,7 +7,7 @@ export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FIXTURES = path.join(ROOT, 'test', 'deploy', 'fixtures');
 
 /** What the fake gcloud answers: see test/deploy/fixtures/gcloud. */
-export type FakeState = 'absent' | 'present' | 'denied' | 'disabled';
+export type FakeState = 'absent' | 'present' | 'denied' | 'disabled' | 'loggedout';
 
 export interface ScriptRun {
   status: number | null;
