@@ -84,7 +84,7 @@ check_indexes_file() {
 
 enable_apis() {
   local enabled api missing=()
-  enabled=$(gcloud services list --enabled --project="$PROJECT_ID" --format='value(config.name)')
+  enabled=$(query '' services list --enabled --project="$PROJECT_ID" --format='value(config.name)')
   for api in "${REQUIRED_APIS[@]}"; do
     grep -qxF "$api" <<<"$enabled" || missing+=("$api")
   done

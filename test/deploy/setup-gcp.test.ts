@@ -226,6 +226,16 @@ describe('setup-gcp.sh', () => {
     expect(normalized(fresh.printed)).toEqual(normalized(setup('absent', ['--dry-run']).printed));
   });
 
+  it('in a dry run without a gcloud login, prints the same setup and says which queries it could not make', () => {
+    const loggedOut = setup('loggedout', ['--dry-run']);
+    expect(loggedOut.status).toBe(0);
+    expect(loggedOut.stderr).toContain('not logged in to gcloud: queries are not made');
+    expect(loggedOut.stderr).toMatch(/not asked: gcloud services list/);
+    expect(loggedOut.stderr).not.toMatch(/gcloud auth login/);
+    const normalized = (lines: string[]) => lines.map((line) => line.replace(/\/tmp\/[\w.]+\//g, 'TMP/').replaceAll('123456789012', 'PROJECT_NUMBER'));
+    expect(normalized(loggedOut.printed)).toEqual(normalized(setup('absent', ['--dry-run']).printed));
+  });
+
   it('on a new project enables the APIs before it queries anything they serve', () => {
     const run = setup('disabled');
     expect(run.status).toBe(0);
