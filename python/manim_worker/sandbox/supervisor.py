@@ -64,27 +64,33 @@ def _memfd_with(data: bytes) -> int:
     return fd
 
 
+def _enter_child(cgroup: SandboxCgroups | None, stdio: tuple[int, int]) -> None:
+    """In the forked child, whatever the profile: the relay's pipes as stdout and stderr, the signal state the
+    worker must start with, the sandbox's cgroup, and a priority below the service's (a scene that spins every CPU
+    slows itself, not the renderer)."""
+    os.dup2(stdio[0], 1)
+    os.dup2(stdio[1], 2)
+    for sig in (*STOP_SIGNALS, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    signal.set_wakeup_fd(-1)
+    if cgroup is not None and cgroup.active:
+        cgroup.join(0)
+    os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), SANDBOX_NICE))
+
+
 def _exec_bwrap(
     spec: dict, argv: list[str], cgroup: SandboxCgroups | None, as_root: bool, keep_fds: list[int], stdio: tuple[int, int]
 ) -> None:
     """In the forked child: join the cgroup, become the sandbox uid, and exec bubblewrap. (The worker's rlimits
     are set inside the sandbox, by prlimit in front of it: see src/renderer/sandbox/bwrap-args.ts.)"""
     try:
-        os.dup2(stdio[0], 1)
-        os.dup2(stdio[1], 2)
-        for sig in (*STOP_SIGNALS, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        signal.set_wakeup_fd(-1)
-        if cgroup is not None and cgroup.active:
-            cgroup.join(0)
+        _enter_child(cgroup, stdio)
         if as_root:
             uid, gid = spec["uid"], spec["gid"]
             os.setgroups([])
             os.setresgid(gid, gid, gid)
             os.setresuid(uid, uid, uid)
-        # Below the service: a scene that spins every CPU (threads, a fork bomb) slows itself, not the renderer.
-        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), SANDBOX_NICE))
         # Set after the uid change, which clears it: bubblewrap dies if the supervisor does.
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         for fd in keep_fds:
@@ -101,15 +107,7 @@ def _exec_landlocked(spec: dict, cgroup: SandboxCgroups | None, as_root: bool, s
     """In the forked child, for the landlock profile: join the cgroup, then confine this process and execute the
     worker (landlocked_exec.py)."""
     try:
-        os.dup2(stdio[0], 1)
-        os.dup2(stdio[1], 2)
-        for sig in (*STOP_SIGNALS, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        signal.set_wakeup_fd(-1)
-        if cgroup is not None and cgroup.active:
-            cgroup.join(0)
-        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), SANDBOX_NICE))
+        _enter_child(cgroup, stdio)
 
         def before_exec() -> None:
             # After the uid change, which clears it: the worker dies if the supervisor does.
