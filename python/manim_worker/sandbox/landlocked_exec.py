@@ -23,6 +23,7 @@ import resource
 import signal
 
 from manim_worker.sandbox import landlock, seccomp_filter
+from manim_worker.sandbox.process_tree import descendants
 
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -93,25 +94,7 @@ def kill_tree(root_pid: int, rounds: int = 50) -> int:
     none is left (a fork bomb adds processes while it is being killed; its rlimit bounds it). Returns how many."""
     killed = 0
     for _ in range(rounds):
-        children: dict[int, list[int]] = {}
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    stat = f.read()
-                state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-            except (OSError, ValueError, IndexError):
-                continue
-            if state == "Z":
-                continue  # dead already, waiting to be reaped
-            ppid = int(ppid)
-            children.setdefault(ppid, []).append(int(name))
-        found, stack = [], list(children.get(root_pid, []))
-        while stack:
-            pid = stack.pop()
-            found.append(pid)
-            stack.extend(children.get(pid, []))
+        found = descendants(root_pid)
         if not found:
             return killed
         for pid in found:

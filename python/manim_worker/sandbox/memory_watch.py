@@ -18,32 +18,9 @@ from __future__ import annotations
 
 import os
 
+from manim_worker.sandbox.process_tree import descendants
+
 TMPFS_TYPES = {"tmpfs", "shmem", "ramfs"}
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
-        except (OSError, ValueError, IndexError):
-            continue
-        if state != "Z":
-            children.setdefault(int(ppid), []).append(int(name))
-    return children
-
-
-def descendants(root_pid: int) -> list[int]:
-    children = _children_map()
-    found, stack = [], list(children.get(root_pid, []))
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack.extend(children.get(pid, []))
-    return found
 
 
 def _private_pss(pid: int) -> int:
