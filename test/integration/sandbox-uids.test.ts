@@ -29,6 +29,10 @@ const root = process.getuid?.() === 0;
     const [hogDone, userDone] = await Promise.all([service.waitFor(hog.id), service.waitFor(user.id)]);
     expect(hogDone.status).toBe('succeeded');
     expect(userDone.status).toBe('succeeded');
+    // The two rendered at the same time: otherwise the second opening one would prove nothing.
+    const [h, u] = [hogDone.scenes[0]!, userDone.scenes[0]!];
+    expect(Date.parse(h.startedAt!)).toBeLessThan(Date.parse(u.finishedAt!));
+    expect(Date.parse(u.startedAt!)).toBeLessThan(Date.parse(h.finishedAt!));
     expect(await logOf(hogDone)).toMatch(/ATTACK_RESULT inotify held \d+ then Too many open files/);
     expect(await logOf(userDone)).toContain('ATTACK_RESULT inotify opened');
   });
