@@ -111,9 +111,7 @@ export class FirestoreJobStore implements JobStore {
         // a query does not lock documents that do not exist yet.
         const lock = this.db.collection(OWNER_LOCKS_COLLECTION).doc(createHash('sha256').update(job.owner).digest('hex'));
         await tx.get(lock);
-        const query = buildQuery(this.db, firestoreJobQueries.activeJobsOfOwner, { owner: job.owner, status: ['queued', 'rendering'] });
-        const found = await tx.get(query.select('activeScenes'));
-        const active = found.docs.reduce((sum, doc) => sum + ((doc.get('activeScenes') as number | undefined) ?? 0), 0);
+        const active = sumActiveScenes(await tx.get(this.activeJobsOf(job.owner)));
         checkActiveScenesQuota({ job, active, limit: maxActiveScenes });
         tx.set(lock, { submittedAt: job.createdAt });
         writeJob(tx);
@@ -221,10 +219,13 @@ export class FirestoreJobStore implements JobStore {
   }
 
   async countActiveScenes({ owner }: { owner: string }): Promise<number> {
+    return sumActiveScenes(await this.activeJobsOf(owner).get());
+  }
+
+  /** The owner's queued and rendering jobs, each with its count of active scenes (what the quota sums). */
+  private activeJobsOf(owner: string): FirebaseFirestore.Query {
     const active: JobStatus[] = ['queued', 'rendering'];
-    const query = buildQuery(this.db, firestoreJobQueries.activeJobsOfOwner, { owner, status: active });
-    const found = await query.select('activeScenes').get();
-    return found.docs.reduce((sum, doc) => sum + ((doc.get('activeScenes') as number | undefined) ?? 0), 0);
+    return buildQuery(this.db, firestoreJobQueries.activeJobsOfOwner, { owner, status: active }).select('activeScenes');
   }
 
   async updateScene(params: Parameters<JobStore['updateScene']>[0]): Promise<SceneRecord | null> {
@@ -289,4 +290,8 @@ export class FirestoreJobStore implements JobStore {
   private sceneRef(jobId: string, scene: string): DocumentReference {
     return this.jobs.doc(jobId).collection(SCENES_COLLECTION).doc(sceneDocumentId(scene));
   }
+}
+
+function sumActiveScenes(found: FirebaseFirestore.QuerySnapshot): number {
+  return found.docs.reduce((sum, doc) => sum + ((doc.get('activeScenes') as number | undefined) ?? 0), 0);
 }
