@@ -20,6 +20,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (service.api) app = createApiApp(service.api);
   else if (service.renderer) app = createRendererApp(service.renderer);
   else throw new Error('the composed service serves nothing');
+  await service.prepare?.();
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

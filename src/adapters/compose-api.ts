@@ -84,6 +84,8 @@ function ingressAuth(config: Config): IngressAuth {
   switch (config.AUTH_MODE) {
     case 'none':
       return { mode: 'none' };
+    case 'keys':
+      return { mode: 'keys' };
     case 'iam':
       return { mode: 'iam', isAllowed };
     case 'verify':

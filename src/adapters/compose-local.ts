@@ -14,6 +14,7 @@ import { SqliteIdempotencyStore } from './local/sqlite-idempotency-store';
 import { SqliteJobStore } from './local/sqlite-job-store';
 import { SqliteResultCache } from './local/sqlite-result-cache';
 import { SqliteWebhookSecrets } from './local/sqlite-webhook-secrets';
+import { ensureFirstApiKey, FIRST_KEY_PRINCIPAL } from '../auth/first-api-key';
 
 /**
  * Local mode: ingress and renderer in one process on the embedded adapters (SQLite job store, in-process task
@@ -51,6 +52,15 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
 
   return {
     api: api.api,
+    async prepare() {
+      if (config.AUTH_MODE !== 'keys') return;
+      const first = await ensureFirstApiKey({ apiKeys, given: config.INITIAL_API_KEY, now: new Date() });
+      if (first.kind === 'minted') {
+        // Shown once, on the terminal (or the container's log) of whoever started the service; only its hash is kept.
+        process.stderr.write(`manim-render: API key for principal ${FIRST_KEY_PRINCIPAL} (shown once): ${first.key}\n`);
+      }
+      logger.info('API keys required', { firstKey: first.kind, ...('keyId' in first && { keyId: first.keyId }) });
+    },
     start() {
       renderer.start();
       taskQueue.start((payload, delivery) =>

@@ -14,6 +14,13 @@ export function mintApiKey(params: { principal: string; now: Date }): { key: str
   };
 }
 
+/** The record of a key made elsewhere (given to the service at start): the same shape as a minted one's. */
+export function recordOfApiKey(params: { key: string; principal: string; now: Date }): ApiKeyRecord {
+  const parsed = parseApiKey(params.key);
+  if (!parsed) throw new Error('not an API key');
+  return { keyId: parsed.keyId, principal: params.principal, secretHash: hashSecret(parsed.secret), createdAt: params.now.toISOString() };
+}
+
 /** Splits a presented key into its id and secret, or null if it is not one of ours. */
 export function parseApiKey(key: string): { keyId: string; secret: string } | null {
   const match = /^mrk_([0-9a-f]{16})_([A-Za-z0-9_-]{32})$/.exec(key.trim());

@@ -93,8 +93,17 @@ const configSchema = z
     SANDBOX_CGROUPS: booleanSetting.default(true),
 
     // Callers of the public API
-    /** `none` (local mode on loopback only), `iam` (behind Cloud Run's invoker check), `verify` (we check tokens). */
-    AUTH_MODE: z.enum(['none', 'iam', 'verify']).optional(),
+    /**
+     * `none` (local mode on loopback only), `iam` (behind Cloud Run's invoker check), `verify` (we check tokens),
+     * `keys` (API keys only: the default of local mode on any other address, e.g. the image's self-hosted run).
+     */
+    AUTH_MODE: z.enum(['none', 'iam', 'verify', 'keys']).optional(),
+    /**
+     * An API key (`mrk_...`, as `manim-render keys create` prints) the service stores at start in keys mode, so a
+     * self-hosted service starts with a key its operator already has. Without it, a service with no key mints one
+     * and prints it once.
+     */
+    INITIAL_API_KEY: z.string().regex(/^mrk_[0-9a-f]{16}_[A-Za-z0-9_-]{32}$/, 'must be an API key: mrk_<16 hex>_<32 characters>').optional(),
     /** Who may call: emails and `@domain` / `domain:` entries, comma-separated (iam and verify modes). */
     AUTH_ALLOWLIST: z.string().default(''),
     /** The audience Google ID tokens must carry in verify mode: the ingress URL. */
@@ -171,10 +180,15 @@ const configSchema = z
     const require = (key: keyof typeof c, why: string) => {
       if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required ${why}` });
     };
-    const loopback = ['127.0.0.1', '::1', 'localhost'].includes(c.HOST);
-    const authMode = c.AUTH_MODE ?? (c.MODE === 'local' ? 'none' : 'iam');
-    if (authMode === 'none' && (c.MODE !== 'local' || !loopback)) {
+    const authMode = defaultAuthMode(c);
+    if (authMode === 'none' && (c.MODE !== 'local' || !isLoopback(c.HOST))) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'none is allowed only in local mode bound to loopback (HOST=127.0.0.1)' });
+    }
+    if (authMode === 'keys' && !c.API_KEYS) {
+      ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: 'AUTH_MODE keys accepts only API keys: API_KEYS must be true' });
+    }
+    if (authMode === 'keys' && c.MODE !== 'local') {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'keys is for local mode; gcp mode authenticates with iam or verify (API keys are accepted there too)' });
     }
     // iam trusts the identity in a token without checking its signature: only Cloud Run's front end, which every
     // request to a gcp-mode service passes, has checked it. Anywhere else anyone could claim to be anyone.
@@ -205,10 +219,22 @@ const configSchema = z
   });
 
 type ParsedConfig = z.infer<typeof configSchema>;
+export type AuthMode = 'none' | 'iam' | 'verify' | 'keys';
 export type Config = Omit<ParsedConfig, 'ROLE' | 'AUTH_MODE'> & {
   ROLE: 'all' | 'ingress' | 'renderer';
-  AUTH_MODE: 'none' | 'iam' | 'verify';
+  AUTH_MODE: AuthMode;
 };
+
+function isLoopback(host: string): boolean {
+  return ['127.0.0.1', '::1', 'localhost'].includes(host);
+}
+
+/** gcp mode: iam. Local mode: none on loopback, and API keys on any address others can reach. */
+function defaultAuthMode(c: { AUTH_MODE?: AuthMode | undefined; MODE: string; HOST: string }): AuthMode {
+  if (c.AUTH_MODE) return c.AUTH_MODE;
+  if (c.MODE !== 'local') return 'iam';
+  return isLoopback(c.HOST) ? 'none' : 'keys';
+}
 
 export class ConfigError extends Error {}
 
@@ -228,7 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...data,
     ROLE: data.ROLE ?? 'all',
-    AUTH_MODE: data.AUTH_MODE ?? (data.MODE === 'local' ? 'none' : 'iam'),
+    AUTH_MODE: defaultAuthMode(data),
     DATA_DIR: path.resolve(data.DATA_DIR),
     RENDERER_AUDIENCE: data.RENDERER_AUDIENCE ?? data.RENDERER_URL,
   };

@@ -123,6 +123,56 @@ describe('API keys', () => {
   });
 });
 
+describe('a self-hosted service on an address others can reach (AUTH_MODE keys)', () => {
+  const noWorker = { HOST: '0.0.0.0', WARM_WORKER: 'false', GLYPH_CACHE: 'false' };
+
+  it('mints a first key and shows it once, refuses callers without a key, and keeps that key across restarts', async () => {
+    const shown: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      shown.push(String(chunk));
+      return true;
+    });
+    let selfHosted = await startService(noWorker).finally(() => write.mockRestore());
+    try {
+      const key = /API key for principal admin \(shown once\): (mrk_\S+)/.exec(shown.join(''))?.[1];
+      expect(key).toBeDefined();
+      const anonymous = await selfHosted.request('GET', '/v1/renders');
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toMatchObject({ error: { code: 'unauthenticated', message: expect.stringMatching(/API key is required/) } });
+      expect((await selfHosted.request('GET', '/v1/renders', undefined, { 'x-api-key': key! })).status).toBe(200);
+
+      // A restart finds the key stored and mints no other.
+      await selfHosted.stop({ keepData: true });
+      shown.length = 0;
+      const again = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        shown.push(String(chunk));
+        return true;
+      });
+      selfHosted = await startService(noWorker, { dataDir: selfHosted.dataDir }).finally(() => again.mockRestore());
+      expect(shown.join('')).not.toMatch(/API key for principal/);
+      expect((await selfHosted.request('GET', '/v1/renders', undefined, { authorization: `Bearer ${key!}` })).status).toBe(200);
+    } finally {
+      await selfHosted.stop();
+    }
+  });
+
+  it('stores a key given at start (INITIAL_API_KEY) and mints none', async () => {
+    const { key } = mintApiKey({ principal: 'ignored', now: new Date() });
+    const selfHosted = await startService({ ...noWorker, INITIAL_API_KEY: key });
+    try {
+      expect((await selfHosted.request('GET', '/v1/renders', undefined, { 'x-api-key': key })).status).toBe(200);
+      const store = new SqliteApiKeyStore({ filePath: path.join(selfHosted.dataDir, 'api-keys.sqlite') });
+      try {
+        expect((await store.listKeys()).map((r) => r.principal)).toEqual(['admin']);
+      } finally {
+        store.close();
+      }
+    } finally {
+      await selfHosted.stop();
+    }
+  });
+});
+
 describe('quotas', () => {
   it('answers 429 with Retry-After over the active scenes quota', async () => {
     const quota = await startService({ QUOTA_ACTIVE_SCENES: '1', WARM_WORKER: 'false' });

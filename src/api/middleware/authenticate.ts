@@ -9,11 +9,13 @@ import type { ApiKeyStore } from '../../domain/ports/api-key-store';
  * How the ingress knows its callers:
  * - `none`: everyone is the one local principal (local mode on loopback only; config enforces it);
  * - `iam`: behind Cloud Run's invoker check, which verified the Google ID token; we read its email;
- * - `verify`: we verify the Google ID token ourselves.
+ * - `verify`: we verify the Google ID token ourselves;
+ * - `keys`: API keys only (a self-hosted service reachable on a network).
  * API keys, when a key store is given, are accepted in every mode.
  */
 export type IngressAuth =
   | { mode: 'none' }
+  | { mode: 'keys' }
   | { mode: 'iam'; isAllowed: (email: string) => boolean }
   | { mode: 'verify'; verifier: IdTokenVerifier };
 
@@ -42,6 +44,8 @@ async function principalOfRequest(req: Request, auth: IngressAuth, apiKeys: ApiK
   switch (auth.mode) {
     case 'none':
       return 'local';
+    case 'keys':
+      throw new UnauthenticatedError('an API key is required (X-Api-Key or Authorization: Bearer mrk_...)');
     case 'iam': {
       const claims = claimsOfVerifiedUpstream(bearerOf(req));
       if (!claims?.email) throw new UnauthenticatedError('a Google ID token is required');

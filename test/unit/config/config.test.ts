@@ -88,6 +88,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'verify', AUTH_AUDIENCE: 'https://x' }).AUTH_MODE).toBe('verify');
   });
 
+  it('requires API keys by default in local mode on an address others can reach, and takes a key given at start', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).AUTH_MODE).toBe('keys');
+    expect(loadConfig({}).AUTH_MODE).toBe('none');
+    expect(configError({ HOST: '0.0.0.0', API_KEYS: 'false' })).toMatch(/API_KEYS: AUTH_MODE keys accepts only API keys/);
+    const key = `mrk_${'a'.repeat(16)}_${'B'.repeat(32)}`;
+    expect(loadConfig({ HOST: '0.0.0.0', INITIAL_API_KEY: key }).INITIAL_API_KEY).toBe(key);
+    expect(configError({ INITIAL_API_KEY: 'secret' })).toMatch(/INITIAL_API_KEY: must be an API key/);
+  });
+
   it("refuses AUTH_MODE iam outside gcp mode, where no front end has checked the token's signature", () => {
     expect(configError({ HOST: '0.0.0.0', AUTH_MODE: 'iam' })).toMatch(/AUTH_MODE: iam trusts tokens Cloud Run has checked/);
     expect(configError({ AUTH_MODE: 'iam' })).toMatch(/AUTH_MODE: /);
