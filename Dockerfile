@@ -7,11 +7,12 @@
 # builds ManimCE's venv with a compiler and -dev headers; `runtime` gets only their outputs, the shared libraries
 # they load, LaTeX for MathTex, ffmpeg and bubblewrap.
 
-# Node 24, as in package.json's `node` dev dependency. Python 3.11 from the official image on Debian bookworm:
-# python/requirements.txt pins soupsieve 4.x, which needs Python >= 3.11.5, newer than bookworm's own python3
-# (3.11.2). The node stages build JavaScript only; the runtime gets the node binary copied from the same image.
+# Bases: Node 24 (as in package.json's `node` dev dependency) on Debian bookworm, and Debian bookworm itself with
+# its own python3 (3.11.2, the interpreter scripts/setup.sh gives the development venv too). Both are made from
+# Debian packages and the npm registry alone, so scripts/image/base-images.sh can build faithful stand-ins where
+# Docker Hub cannot be reached (`npm run test:image`). The node stages build JavaScript only; the runtime gets the
+# node binary copied from the same image.
 ARG NODE_VERSION=24.21.0
-ARG PYTHON_VERSION=3.11.14
 FROM node:${NODE_VERSION}-bookworm-slim AS node
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -33,14 +34,12 @@ RUN npm install --no-save --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 # ---------------------------------------------------------------------------------------------------------------
-# The venv and the runtime share this base, so the venv's interpreter (/usr/local/bin/python3) is the runtime's.
-FROM python:${PYTHON_VERSION}-slim-bookworm AS python-base
-
-FROM python-base AS python-venv
+# The venv and the runtime share this base, so the venv's interpreter (/usr/bin/python3) is the runtime's.
+FROM debian:bookworm-slim AS python-venv
 # pycairo and ManimPango build from source against cairo and pango; the rest of requirements.txt are wheels.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential pkg-config libcairo2-dev libpango1.0-dev \
+      build-essential pkg-config python3-dev python3-venv libcairo2-dev libpango1.0-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY python/requirements.txt /tmp/requirements.txt
 # requirements.txt is a complete freeze: --no-deps installs exactly it, and `pip check` fails the build if a
@@ -51,21 +50,18 @@ RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip uninstall -y --disable-pip-version-check pip setuptools
 
 # ---------------------------------------------------------------------------------------------------------------
-FROM python-base AS runtime
+FROM debian:bookworm-slim AS runtime
 # What the venv's extensions load (cairo, pango), a font for Text and fontconfig to index it once here rather
 # than in every fresh worker, the LaTeX subset MathTex's default template needs (latex-extra has standalone.cls,
 # recommended has xkeyval; preview.sty comes with them) and dvisvgm, ffmpeg (ffprobe checks every output),
 # bubblewrap (the render sandbox) and tini (PID 1: forwards SIGTERM, reaps what sandboxed renders orphan).
-# The base image's own pip goes too: the runtime installs nothing.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig fonts-dejavu-core \
-      texlive-latex-base texlive-latex-recommended texlive-latex-extra dvisvgm \
+      python3 libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig fonts-dejavu-core \
+      texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm \
       ffmpeg bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
- && fc-cache -f \
- && python3 -m pip uninstall -y --disable-pip-version-check pip setuptools wheel \
- && rm -rf /root/.cache
+ && fc-cache -f
 
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=python-venv /opt/venv /opt/venv
@@ -85,8 +81,11 @@ RUN node --version \
       config.media_dir = sys.argv[1]; MathTex(r'e^{i\pi}+1=0'); Text('warm')" "$scratch" \
  && rm -rf "$scratch"
 
+# The ingress drops to this user at start; the renderer stays root to give every sandbox a uid of its own
+# (SECURITY.md, "The container's user").
 RUN groupadd --system --gid 10001 manim \
  && useradd --system --uid 10001 --gid manim --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin manim
+COPY --chmod=0755 scripts/image/entrypoint.sh /usr/local/bin/manim-render-entrypoint
 
 # Settings of the image itself; the service's settings (MODE, ROLE, project, bucket...) come from service.yaml.
 # HOST: Cloud Run sends requests to the container's interface, not loopback. DATA_DIR: render scratch space on
@@ -97,8 +96,7 @@ ENV NODE_ENV=production \
     PYTHON=/opt/venv/bin/python \
     DATA_DIR=/tmp/manim-render
 
-USER 10001:10001
 EXPOSE 8080
 # No HEALTHCHECK: Cloud Run ignores it; service.yaml's startup and liveness probes call /readyz and /healthz.
-ENTRYPOINT ["/usr/bin/tini", "--"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/manim-render-entrypoint"]
 CMD ["node", "dist/main.js"]

@@ -1,5 +1,6 @@
 /**
- * Three projects so each layer can run alone: `npm run test:unit`, `test:contract`, `test:integration`.
+ * Projects so each layer can run alone: `npm run test:unit`, `test:contract`, `test:integration`, `test:ops`.
+ * The image project runs only from `npm run test:image`, which builds the image first.
  * ts-jest only transpiles (isolatedModules in tsconfig); `npm test` type-checks the whole tree first with tsc.
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
@@ -16,5 +17,8 @@ module.exports = {
       slowTestThreshold: 60,
     },
     { ...common, displayName: 'ops', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+    ...(process.env.MANIM_RENDER_IMAGE_TESTS === '1'
+      ? [{ ...common, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.test.ts'], slowTestThreshold: 300 }]
+      : []),
   ],
 };

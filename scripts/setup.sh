@@ -14,6 +14,8 @@ APT_PACKAGES=(
   libcairo2-dev libpango1.0-dev
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm
   bubblewrap shellcheck
+  # `npm run test:image`: stand-in base images and the image build, with no Docker engine.
+  buildah mmdebstrap
 )
 
 as_root() {

@@ -25,6 +25,13 @@ export interface EmulatedStackOptions {
   /** Where the services' output goes: inherited (a terminal) or discarded (tests). */
   output?: 'inherit' | 'ignore';
   taskRetry?: { maxAttempts: number; minBackoffSeconds: number; maxBackoffSeconds: number };
+  /**
+   * How each role's process is started from its settings; by default `node dist/main.js` on this machine with
+   * them as its environment. The image test starts each role in a container of the image instead.
+   */
+  launch?: (role: 'ingress' | 'renderer', settings: Record<string, string>) => { command: string; args: string[]; env?: Record<string, string> };
+  /** How long each role may take to answer /healthz (default 60 s). */
+  startTimeoutMs?: number;
 }
 
 export interface EmulatedStack {
@@ -34,6 +41,8 @@ export interface EmulatedStack {
   settings: Record<string, string>;
   /** An API key for the ingress (principal `emulated`), created at start. */
   apiKey: string;
+  /** The processes started for each role (the launcher's, when `launch` is given). */
+  pids(): { ingress: number; renderer: number };
   /** Kills the renderer at once (SIGKILL), as a crash would. */
   killRenderer(): Promise<void>;
   startRenderer(): Promise<void>;
@@ -51,7 +60,7 @@ interface Service {
  * OIDC tokens signed by its own key, which the renderer is configured to trust.
  */
 export async function startEmulatedStack(options: EmulatedStackOptions): Promise<EmulatedStack> {
-  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  if (!options.launch && !fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const projectId = options.projectId ?? 'manim-render-local';
   const location = 'us-central1';
   const queue = 'manim-render';
@@ -94,20 +103,27 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
     const rendererSettings = { ...shared, ROLE: 'renderer', PORT: String(options.rendererPort), DATA_DIR: path.join(options.dataDir, 'renderer') };
     const ingressSettings = { ...shared, ROLE: 'ingress', PORT: String(options.port), DATA_DIR: path.join(options.dataDir, 'ingress') };
 
-    let renderer = await startService(rendererSettings, rendererUrl, options.output ?? 'inherit');
-    const ingress = await startService(ingressSettings, ingressUrl, options.output ?? 'inherit');
+    const start = (role: 'ingress' | 'renderer') =>
+      startService(role, role === 'renderer' ? rendererSettings : ingressSettings, role === 'renderer' ? rendererUrl : ingressUrl, options);
+    let renderer = await start('renderer');
+    const ingress = await start('ingress').catch(async (error: unknown) => {
+      renderer.child.kill('SIGTERM');
+      await renderer.exited;
+      throw error;
+    });
     return {
       ingressUrl,
       rendererUrl,
       emulators,
       settings: shared,
       apiKey,
+      pids: () => ({ ingress: ingress.child.pid ?? 0, renderer: renderer.child.pid ?? 0 }),
       async killRenderer() {
         renderer.child.kill('SIGKILL');
         await renderer.exited;
       },
       async startRenderer() {
-        renderer = await startService(rendererSettings, rendererUrl, options.output ?? 'inherit');
+        renderer = await start('renderer');
       },
       async stop() {
         for (const service of [ingress, renderer]) service.child.kill('SIGTERM');
@@ -174,20 +190,29 @@ async function createQueue(
   }
 }
 
-async function startService(settings: Record<string, string>, url: string, output: 'inherit' | 'ignore'): Promise<Service> {
-  const child = spawn(process.execPath, [MAIN], {
+async function startService(
+  role: 'ingress' | 'renderer',
+  settings: Record<string, string>,
+  url: string,
+  options: Pick<EmulatedStackOptions, 'launch' | 'output' | 'startTimeoutMs'>,
+): Promise<Service> {
+  const output = options.output ?? 'inherit';
+  const launch = options.launch?.(role, settings) ?? {
+    command: process.execPath,
+    args: [MAIN],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...settings },
-    stdio: ['ignore', output, output],
-  });
+  };
+  const child = spawn(launch.command, launch.args, { env: launch.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', output, output] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + 60_000;
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (gone) throw new Error(`the ${settings.ROLE} exited during start-up`);
+    if (gone) throw new Error(`the ${role} exited during start-up`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the ${settings.ROLE} did not answer /healthz within 60 s`);
+      throw new Error(`the ${role} did not answer /healthz within ${timeoutMs / 1000} s`);
     }
     try {
       if ((await fetch(`${url}/healthz`)).ok) return { child, exited };

@@ -15,6 +15,11 @@ const SCRIPTS = [
   'scripts/emulators/start-gcs.sh',
   'scripts/emulators/start-tasks.sh',
   '.ci/run',
+  'scripts/image/base-images.sh',
+  'scripts/image/build.sh',
+  'scripts/image/run-container.sh',
+  'scripts/image/enter-rootfs.sh',
+  'scripts/image/entrypoint.sh',
 ];
 
 describe('operator scripts', () => {

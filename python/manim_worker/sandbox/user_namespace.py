@@ -23,6 +23,7 @@ import errno
 import os
 
 CLONE_NEWUSER = 0x10000000
+PR_SET_DUMPABLE = 4
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -33,6 +34,53 @@ MAX_USER_NAMESPACES = "/proc/sys/user/max_user_namespaces"
 def can_limit_nested() -> bool:
     """Whether this kernel has the per-namespace limit that disables nested user namespaces (gVisor has not)."""
     return os.path.exists(MAX_USER_NAMESPACES)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def _raise_effective_to_permitted() -> None:
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if _libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    for half in data:
+        half.effective = half.permitted
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
+def _open_as_owner(pid: int, uid: int):
+    """Opens the helper's uid and gid maps and its namespace with the namespace owner's uid as the effective uid
+    and root's capabilities still effective. The kernel checks the opener's credentials: CAP_SYS_ADMIN (maps) and
+    CAP_SYS_PTRACE (the namespace of a process of another uid) in the new namespace, which its owner has from the
+    parent namespace even where the container's root lacks both, as under Docker's default capabilities; and
+    CAP_SETUID, CAP_SETGID and CAP_SETFCAP in the parent, which root keeps."""
+    os.setresuid(0, uid, 0)  # real and saved uid stay 0, so the permitted set is kept; the effective one is cleared
+    try:
+        _raise_effective_to_permitted()
+        uid_map = open(f"/proc/{pid}/uid_map", "w")
+        try:
+            gid_map = open(f"/proc/{pid}/gid_map", "w")
+            try:
+                namespace = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+            except BaseException:
+                gid_map.close()
+                raise
+        except BaseException:
+            uid_map.close()
+            raise
+    finally:
+        os.setresuid(0, 0, 0)  # effective uid 0 again: the kernel restores the effective set from the permitted
+    return uid_map, gid_map, namespace
 
 
 def create_user_namespace(uid: int, gid: int, seccomp_denies_nested: bool = False) -> tuple[int, bool]:
@@ -53,6 +101,10 @@ def create_user_namespace(uid: int, gid: int, seccomp_denies_nested: bool = Fals
             os.setgroups([])
             os.setresgid(gid, gid, gid)
             os.setresuid(uid, uid, uid)
+            # The uid change made the helper undumpable, and opening the namespace of an undumpable process takes
+            # CAP_SYS_PTRACE, which a container's root may lack (Docker's default capabilities do). It exits as
+            # soon as root has its namespace.
+            _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
             if _libc.unshare(CLONE_NEWUSER) != 0:
                 os.write(ready_w, b"E" + str(ctypes.get_errno()).encode())
                 os._exit(1)
@@ -75,13 +127,13 @@ def create_user_namespace(uid: int, gid: int, seccomp_denies_nested: bool = Fals
             name = errno.errorcode.get(code, str(code))
             raise OSError(code, f"unshare(CLONE_NEWUSER) as uid {uid}: {name} ({os.strerror(code)})")
         try:
-            with open(f"/proc/{pid}/uid_map", "w") as f:
-                f.write(f"0 0 1\n{uid} {uid} 1\n")
-            with open(f"/proc/{pid}/gid_map", "w") as f:
-                f.write(f"0 0 1\n{gid} {gid} 1\n")
+            uid_map, gid_map, fd = _open_as_owner(pid, uid)
+            with uid_map:
+                uid_map.write(f"0 0 1\n{uid} {uid} 1\n")
+            with gid_map:
+                gid_map.write(f"0 0 1\n{gid} {gid} 1\n")
         except OSError as exc:
             raise OSError(exc.errno, f"writing the uid map of the sandbox's user namespace: {os.strerror(exc.errno or 0)}") from exc
-        fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
         os.write(go_w, b"G")
     finally:
         os.close(ready_r)
