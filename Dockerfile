@@ -5,7 +5,7 @@
 #
 # Stages: `build` compiles the TypeScript, `node-deps` installs the production npm packages, `python-venv`
 # builds ManimCE's venv with a compiler and -dev headers; `runtime` gets only their outputs, the shared libraries
-# they load, LaTeX for MathTex, ffmpeg and bubblewrap.
+# they load, LaTeX for MathTex and bubblewrap.
 
 # Bases: Node 24 (as in package.json's `node` dev dependency) on Debian bookworm, and Debian bookworm itself with
 # its own python3 (3.11.2, the interpreter scripts/setup.sh gives the development venv too). Both are made from
@@ -53,13 +53,15 @@ RUN python3 -m venv /opt/venv \
 FROM debian:bookworm-slim AS runtime
 # What the venv's extensions load (cairo, pango), a font for Text and fontconfig to index it once here rather
 # than in every fresh worker, the LaTeX subset MathTex's default template needs (latex-extra has standalone.cls,
-# recommended has xkeyval; preview.sty comes with them) and dvisvgm, ffmpeg (ffprobe checks every output),
-# bubblewrap (the render sandbox) and tini (PID 1: forwards SIGTERM, reaps what sandboxed renders orphan).
+# recommended has xkeyval; preview.sty comes with them) and dvisvgm, bubblewrap (the render sandbox) and tini
+# (PID 1: forwards SIGTERM, reaps what sandboxed renders orphan). No ffmpeg: Manim encodes, and the sandboxed
+# reader probes outputs, with PyAV's own FFmpeg libraries (in the venv); Debian's ffmpeg would add 400 MB of
+# codecs and graphics drivers (LLVM among them) that nothing here runs.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig fonts-dejavu-core \
       texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm \
-      ffmpeg bubblewrap tini \
+      bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && fc-cache -f
 

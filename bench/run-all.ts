@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cacheHit } from './cache-hit';
 import { fixedCost } from './fixed-cost';
+import { image } from './image';
 import type { FixedCostData } from './fixed-cost-report';
 import { ingress } from './ingress';
 import { PYTHON } from './support/cli-render';
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
   await run('cache-hit', cacheHit);
   await run('split', () => split({ dispatchMs: settings.dispatchMs ?? fixed?.tinyOverheadMs }));
   await run('ingress', ingress);
+  // Needs the image in buildah's store (npm run test:image) and root: only when asked for (BENCH_ONLY=image).
+  if (settings.only?.includes('image')) await run('image', image);
 
   const finished = machineNow();
   const summary = [

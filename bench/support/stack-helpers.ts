@@ -31,8 +31,11 @@ export async function mintKeys(dataDir: string, count: number): Promise<string[]
 /** The slice of src/dev/emulated-stack.ts used here (loaded from dist/, as `npm run start:emulated` does). */
 export interface EmulatedStack {
   ingressUrl: string;
+  rendererUrl: string;
   apiKey: string;
   settings: Record<string, string>;
+  stopRole(role: 'ingress' | 'renderer'): Promise<void>;
+  startRole(role: 'ingress' | 'renderer'): Promise<void>;
   stop(): Promise<void>;
 }
 export type StartEmulatedStack = (options: {
@@ -41,6 +44,8 @@ export type StartEmulatedStack = (options: {
   dataDir: string;
   env?: Record<string, string>;
   output?: 'inherit' | 'ignore';
+  launch?: (role: 'ingress' | 'renderer', settings: Record<string, string>) => { command: string; args: string[]; env?: Record<string, string> };
+  startTimeoutMs?: number;
 }) => Promise<EmulatedStack>;
 
 /** Pauses the stack's Cloud Tasks queue: tasks are accepted and kept, none is dispatched. */

@@ -46,6 +46,10 @@ export interface EmulatedStack {
   /** Kills the renderer at once (SIGKILL), as a crash would. */
   killRenderer(): Promise<void>;
   startRenderer(): Promise<void>;
+  /** Stops one role as Cloud Run stops an instance (SIGTERM, then its grace), and starts it again. */
+  stopRole(role: 'ingress' | 'renderer'): Promise<void>;
+  /** Starts a stopped role; resolves once it answers /healthz. */
+  startRole(role: 'ingress' | 'renderer'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -106,7 +110,7 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
     const start = (role: 'ingress' | 'renderer') =>
       startService(role, role === 'renderer' ? rendererSettings : ingressSettings, role === 'renderer' ? rendererUrl : ingressUrl, options);
     let renderer = await start('renderer');
-    const ingress = await start('ingress').catch(async (error: unknown) => {
+    let ingress = await start('ingress').catch(async (error: unknown) => {
       renderer.child.kill('SIGTERM');
       await renderer.exited;
       throw error;
@@ -124,6 +128,15 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
       },
       async startRenderer() {
         renderer = await start('renderer');
+      },
+      async stopRole(role) {
+        const service = role === 'renderer' ? renderer : ingress;
+        service.child.kill('SIGTERM');
+        await service.exited;
+      },
+      async startRole(role) {
+        if (role === 'renderer') renderer = await start('renderer');
+        else ingress = await start('ingress');
       },
       async stop() {
         for (const service of [ingress, renderer]) service.child.kill('SIGTERM');

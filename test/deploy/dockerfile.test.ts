@@ -102,7 +102,7 @@ describe('Dockerfile', () => {
     expect(runtime).not.toMatch(/python3-pip/);
   });
 
-  it('installs what rendering needs in the runtime: cairo and pango, LaTeX with dvisvgm, ffmpeg, bubblewrap', () => {
+  it('installs what rendering needs in the runtime: cairo and pango, LaTeX with dvisvgm, bubblewrap, and no ffmpeg (PyAV has its own)', () => {
     const install = runs(final).find((run) => run.includes('apt-get install'))!;
     for (const pkg of [
       'libcairo2',
@@ -113,12 +113,12 @@ describe('Dockerfile', () => {
       'texlive-latex-recommended',
       'texlive-latex-extra',
       'dvisvgm',
-      'ffmpeg',
       'bubblewrap',
       'tini',
     ]) {
       expect(install.split(/\s+/)).toContain(pkg);
     }
+    expect(install.split(/\s+/)).not.toContain('ffmpeg');
   });
 
   it('installs exactly the pinned ManimCE requirements into a venv', () => {
