@@ -75,13 +75,16 @@ COPY python ./python
 
 # Workers run with PYTHONDONTWRITEBYTECODE, so compile the worker's own modules here (pip compiled the venv).
 # Then prove the image renders: MathTex runs latex and dvisvgm, Text runs pango with the installed font. The
-# scratch directory and everything Manim wrote into it are removed in the same layer.
+# scratch directory and everything Manim wrote into it are removed in the same layer. Last, V8's compile cache of
+# the service's modules (NODE_COMPILE_CACHE below): a cold start loads them about a quarter faster.
 RUN node --version \
  && /opt/venv/bin/python -m compileall -q /app/python \
  && scratch="$(mktemp -d)" \
  && HOME="$scratch" /opt/venv/bin/python -c "import sys; from manim import config, MathTex, Text; \
       config.media_dir = sys.argv[1]; MathTex(r'e^{i\pi}+1=0'); Text('warm')" "$scratch" \
- && rm -rf "$scratch"
+ && rm -rf "$scratch" \
+ && NODE_COMPILE_CACHE=/app/.node-compile-cache node -e "for (const m of ['./dist/server.js', './dist/adapters/compose-gcp.js', \
+      '@google-cloud/logging-winston', '@google-cloud/firestore', '@google-cloud/tasks', '@google-cloud/storage']) require(m)"
 
 # The ingress drops to this user at start; the renderer stays root to give every sandbox a uid of its own
 # (SECURITY.md, "The container's user").
@@ -93,6 +96,7 @@ COPY --chmod=0755 scripts/image/entrypoint.sh /usr/local/bin/manim-render-entryp
 # HOST: Cloud Run sends requests to the container's interface, not loopback. DATA_DIR: render scratch space on
 # the writable in-memory file system (it counts against the instance's memory).
 ENV NODE_ENV=production \
+    NODE_COMPILE_CACHE=/app/.node-compile-cache \
     HOST=0.0.0.0 \
     PORT=8080 \
     PYTHON=/opt/venv/bin/python \

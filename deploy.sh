@@ -2,6 +2,8 @@
 # Builds the image and deploys manim-renderer and manim-api from service.yaml, lets the tasks invoker call the
 # renderer and the scheduler call the API, points the queue at the renderer with its rate and retry settings,
 # and prints the URLs. Idempotent: every step states the desired result, so running it again converges.
+# Each new revision starts with no traffic; a canary render through the new renderer revision (its tag URL) must
+# pass before traffic moves to the new revisions, and a failed canary leaves traffic where it was.
 # Run ./setup-gcp.sh once first.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -20,7 +22,11 @@ readonly PLACEHOLDERS=(
   API_SA RENDERER_SA RENDERER_URL INGRESS_URL WEBHOOK_QUEUE AUTH_ALLOWLIST BATCH_SOURCES TASK_MAX_ATTEMPTS TASK_MIN_BACKOFF_MS TASK_MAX_BACKOFF_MS
   DEFAULT_TIMEOUT_SECONDS MAX_TIMEOUT_SECONDS JOB_RETENTION_DAYS RENDER_MIN_INSTANCES RENDER_MAX_INSTANCES
   RENDERER_TIMEOUT_SECONDS API_MIN_INSTANCES API_MAX_INSTANCES API_CONCURRENCY
+  RENDERER_REVISION API_REVISION RENDERER_TRAFFIC API_TRAFFIC
 )
+
+# The tag a new revision is reachable at before it has traffic: https://canary---SERVICE-NUMBER.REGION.run.app
+readonly CANARY_TAG=canary
 
 usage() {
   cat <<EOF
@@ -46,7 +52,8 @@ Settings from the environment (defaults in brackets); the first group must match
   QUEUE_MAX_DISPATCHES_PER_SECOND [5] TASK_MAX_ATTEMPTS [5]  TASK_MIN_BACKOFF_MS [1000]  TASK_MAX_BACKOFF_MS [60000]
   RENDER_MIN_INSTANCES [0]           API_MIN_INSTANCES [0]       API_MAX_INSTANCES [10]   API_CONCURRENCY [40]
   DEFAULT_TIMEOUT_SECONDS [120]      MAX_TIMEOUT_SECONDS [600]   RENDER_TIMEOUT_MARGIN_SECONDS [180]
-  LOG_LEVEL [info]
+  LOG_LEVEL [info]                   CANARY_TIMEOUT_SECONDS [300] (how long the canary render may take)
+  DEPLOY_CANARY_QUEUE [manim-deploy-canary], as setup-gcp.sh created it
   AUTH_ALLOWLIST  callers the API accepts besides the scheduler account (emails, @domain; comma-separated)
   BATCH_SOURCES   JSON: the gs:// prefixes each caller may name as a batch source [the scheduler's NIGHTLY_PREFIX]
   NIGHTLY_PREFIX  [gs://BUCKET/scenes/nightly/], as setup-gcp.sh used it
@@ -91,6 +98,8 @@ load_deploy_settings() {
   MAX_TIMEOUT_SECONDS=${MAX_TIMEOUT_SECONDS:-600}
   RENDER_TIMEOUT_MARGIN_SECONDS=${RENDER_TIMEOUT_MARGIN_SECONDS:-180}
   API_INVOKERS=${API_INVOKERS:-}
+  CANARY_TIMEOUT_SECONDS=${CANARY_TIMEOUT_SECONDS:-300}
+  require_int CANARY_TIMEOUT_SECONDS "$CANARY_TIMEOUT_SECONDS" 10 3600
 
   case $LOG_LEVEL in error | warn | info | debug) ;; *) die "LOG_LEVEL must be error, warn, info or debug" ;; esac
   require_int RENDER_MIN_INSTANCES "$RENDER_MIN_INSTANCES" 0 "$RENDER_MAX_INSTANCES"
@@ -138,6 +147,8 @@ check_prerequisites() {
     missing+=("queue $TASKS_QUEUE")
   exists tasks queues describe "$WEBHOOK_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID" ||
     missing+=("queue $WEBHOOK_QUEUE")
+  exists tasks queues describe "$DEPLOY_CANARY_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID" ||
+    missing+=("queue $DEPLOY_CANARY_QUEUE")
   exists storage buckets describe "gs://$BUCKET" --project="$PROJECT_ID" || missing+=("bucket gs://$BUCKET")
   exists artifacts repositories describe "$REPOSITORY" --location="$REGION" --project="$PROJECT_ID" ||
     missing+=("repository $REPOSITORY")
@@ -171,6 +182,41 @@ build_image() {
   fi
 }
 
+# This deploy's revision names: the service's name, the image tag and the time, so each deploy's are new.
+name_revisions() {
+  local suffix
+  suffix=$(printf '%s' "${IMAGE##*:}" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9-' '-' | cut -c1-20)
+  suffix="${suffix%-}-$(date -u +%y%m%d%H%M%S)"
+  RENDERER_REVISION="$RENDERER_SERVICE-$suffix"
+  API_REVISION="$API_SERVICE-$suffix"
+}
+
+# The revisions serving a service now, with their percentages, as a JSON list (empty for a first deploy).
+serving_revisions() {
+  query '{}' run services describe "$1" --region="$REGION" --project="$PROJECT_ID" --format=json |
+    jq -c '[.status.traffic[]? | select((.percent // 0) > 0) | {revisionName, percent}]'
+}
+
+# service.yaml's traffic for a service (one line of JSON, which YAML reads as a list): what serves now keeps its
+# traffic and the new revision gets none, only its tag. A first deploy has nothing to keep: all of it goes to the
+# new revision, which the canary then checks.
+traffic_of() {
+  local serving=$1 revision=$2
+  jq -c --arg revision "$revision" --arg tag "$CANARY_TAG" '
+    if length == 0 then [{revisionName: $revision, percent: 100, tag: $tag}]
+    else . + [{revisionName: $revision, percent: 0, tag: $tag}] end' <<<"$serving"
+}
+
+plan_traffic() {
+  RENDERER_SERVING=$(serving_revisions "$RENDERER_SERVICE")
+  API_SERVING=$(serving_revisions "$API_SERVICE")
+  # shellcheck disable=SC2034 # read by fill_placeholders
+  RENDERER_TRAFFIC=$(traffic_of "$RENDERER_SERVING" "$RENDERER_REVISION")
+  # shellcheck disable=SC2034 # read by fill_placeholders
+  API_TRAFFIC=$(traffic_of "$API_SERVING" "$API_REVISION")
+  note "new revisions $RENDERER_REVISION and $API_REVISION, with no traffic until the canary passes"
+}
+
 # Fills service.yaml's placeholders and writes one file per service into RENDER_DIR.
 render_services() {
   local text name
@@ -195,8 +241,70 @@ render_services() {
   done
 }
 
+# `services replace` waits for the new revision to be ready (its startup probe: /readyz). A revision that never
+# is leaves traffic where it was; say why in Cloud Run's words and the revision's own (its warnings and errors,
+# which include what /readyz refused).
 deploy_service() {
-  mutate gcloud run services replace "$RENDER_DIR/$1.yaml" --region="$REGION" --project="$PROJECT_ID"
+  local service=$1 revision=$2
+  if mutate gcloud run services replace "$RENDER_DIR/$service.yaml" --region="$REGION" --project="$PROJECT_ID"; then
+    return
+  fi
+  explain_revision "$revision"
+  die "revision $revision of $service did not become ready; traffic is where it was"
+}
+
+explain_revision() {
+  local revision=$1
+  note "revision $revision: $(gcloud run revisions describe "$revision" --region="$REGION" --project="$PROJECT_ID"     --format='value(status.conditions.message)' 2>&1 | tr '\n' ' ')"
+  gcloud logging read --project="$PROJECT_ID" --limit=20 --freshness=1h --format='value(jsonPayload.message,jsonPayload.metadata)'     "resource.type=\"cloud_run_revision\" AND resource.labels.revision_name=\"$revision\" AND severity>=WARNING" >&2 ||
+    note "could not read the logs of $revision"
+}
+
+# One render through the new renderer revision, before it has any traffic: a task on the canary queue posted to
+# its tag URL with the invoker's token, like every task. The revision writes the outcome (and the video) under
+# gs://BUCKET/canary/ID/, which this waits for. Passes only if the new revision itself rendered the scene.
+run_canary() {
+  local tag_url canary_id body outcome deadline
+  tag_url="https://$CANARY_TAG---$RENDERER_SERVICE-$PROJECT_NUMBER.$REGION.run.app"
+  canary_id="$RENDERER_REVISION-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+  body=$(jq -cn --arg id "$canary_id" '{type: "canary-render", version: 1, canaryId: $id}')
+  note "canary: a render through $RENDERER_REVISION at $tag_url"
+  mutate gcloud tasks create-http-task --queue="$DEPLOY_CANARY_QUEUE" --location="$TASKS_LOCATION" --project="$PROJECT_ID" \
+    --url="$tag_url/tasks" --method=POST --header=Content-Type:application/json --body-content="$body" \
+    --oidc-service-account-email="$TASKS_INVOKER_SA" --oidc-token-audience="$RENDERER_URL" --format=none
+  if [ "$DRY_RUN" = true ]; then
+    note "canary: would wait up to ${CANARY_TIMEOUT_SECONDS}s for gs://$BUCKET/canary/$canary_id/outcome.json"
+    return
+  fi
+  deadline=$((SECONDS + CANARY_TIMEOUT_SECONDS))
+  until outcome=$(gcloud storage cat "gs://$BUCKET/canary/$canary_id/outcome.json" --project="$PROJECT_ID" 2>/dev/null); do
+    if ((SECONDS >= deadline)); then
+      explain_revision "$RENDERER_REVISION"
+      die "canary: no outcome within ${CANARY_TIMEOUT_SECONDS}s; traffic is where it was"
+    fi
+    sleep 5
+  done
+  if [ "$(jq -r '.ok' <<<"$outcome")" != true ]; then
+    note "canary failed: $(jq -r '.reason' <<<"$outcome")"
+    jq -r '.readiness // {} | to_entries[] | select(.value.ok | not) | "  \(.key): \(.value.detail // "not ok")"' <<<"$outcome" >&2
+    jq -r '.log // empty' <<<"$outcome" | tail -n 20 >&2
+    die "canary: $RENDERER_REVISION did not render; traffic is where it was"
+  fi
+  if [ "$(jq -r '.revision' <<<"$outcome")" != "$RENDERER_REVISION" ]; then
+    die "canary: answered by revision $(jq -r '.revision' <<<"$outcome"), not $RENDERER_REVISION; traffic is where it was"
+  fi
+  note "canary passed: $RENDERER_REVISION rendered $(jq -r '"\(.video.width)x\(.video.height), \(.video.durationSeconds) s of video in \(.renderSeconds) s"' <<<"$outcome")"
+}
+
+# All traffic to the new revision, once the canary passed; a first deploy's already has it.
+promote() {
+  local service=$1 revision=$2 serving=$3
+  if [ "$serving" = '[]' ]; then
+    note "$service: first deploy, $revision already serves"
+    return
+  fi
+  mutate gcloud run services update-traffic "$service" --to-revisions="$revision=100" --region="$REGION" \
+    --project="$PROJECT_ID" --format=none
 }
 
 grant_invoker() {
@@ -269,16 +377,22 @@ main() {
 
   check_prerequisites
   build_image
+  name_revisions
+  plan_traffic
   render_services
-  # The renderer first: the ingress starts sending it work as soon as it is up.
-  deploy_service "$RENDERER_SERVICE"
+  # Both new revisions first, with no traffic; the queues and grants as they must be; then the canary through
+  # the new renderer; only then traffic, the renderer's first (the new ingress may enqueue what only it knows).
+  deploy_service "$RENDERER_SERVICE" "$RENDERER_REVISION"
   grant_invoker "$RENDERER_SERVICE" "serviceAccount:$TASKS_INVOKER_SA"
   update_queue
-  deploy_service "$API_SERVICE"
+  deploy_service "$API_SERVICE" "$API_REVISION"
   grant_invoker "$API_SERVICE" "serviceAccount:$SCHEDULER_SA"
   grant_invoker "$API_SERVICE" "serviceAccount:$TASKS_INVOKER_SA"
   update_webhook_queue
   grant_api_invokers
+  run_canary
+  promote "$RENDERER_SERVICE" "$RENDERER_REVISION" "$RENDERER_SERVING"
+  promote "$API_SERVICE" "$API_REVISION" "$API_SERVING"
   print_urls
 }
 

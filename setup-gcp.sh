@@ -369,6 +369,7 @@ main() {
   ensure_bucket
   ensure_queue "$TASKS_QUEUE" "$RENDER_MAX_INSTANCES"
   ensure_queue "$WEBHOOK_QUEUE" "$WEBHOOK_MAX_DISPATCHES"
+  ensure_queue "$DEPLOY_CANARY_QUEUE" 1
   ensure_service_accounts
   grant_roles
   ensure_canary_job

@@ -45,6 +45,9 @@ load_settings() {
   # Webhook deliveries have a queue of their own, posting to the ingress: a slow target holds no renderer.
   WEBHOOK_QUEUE=${WEBHOOK_QUEUE:-manim-webhooks}
   WEBHOOK_MAX_DISPATCHES=${WEBHOOK_MAX_DISPATCHES:-20}
+  # deploy.sh's canary renders go through a queue of their own, with no routing override: each is posted to one
+  # new revision's tag URL.
+  DEPLOY_CANARY_QUEUE=${DEPLOY_CANARY_QUEUE:-manim-deploy-canary}
   TASKS_LOCATION=${TASKS_LOCATION:-$REGION}
   FIRESTORE_DATABASE=${FIRESTORE_DATABASE:-(default)}
   FIRESTORE_LOCATION=${FIRESTORE_LOCATION:-$REGION}

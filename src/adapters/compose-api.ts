@@ -40,7 +40,7 @@ export function composeApi(
   },
   logger: Logger,
   readiness: () => Promise<ReadinessReport>,
-): { api: ApiDeps; close(): void } {
+): { api: ApiDeps; warm(): void; close(): void } {
   const inspector = new PythonSceneInspector({ python: config.PYTHON, pythonPath: path.join(APP_ROOT, 'python'), lint: config.SUBMIT_LINT });
   const { apiKeys, resultCache, ...stores } = ports;
   return {
@@ -69,6 +69,7 @@ export function composeApi(
       readiness,
       signedUrlSeconds: config.SIGNED_URL_SECONDS,
     },
+    warm: () => inspector.warm(),
     close: () => inspector.close(),
   };
 }

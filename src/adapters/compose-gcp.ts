@@ -92,7 +92,17 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
       renderer: {
         taskDeps: composeTaskHandlers(
           config,
-          { renderDeps: renderer.renderDeps, notify, resultCache, jobStore, batches, webhookSecrets, idempotency, taskQueue },
+          {
+            renderDeps: renderer.renderDeps,
+            notify,
+            resultCache,
+            jobStore,
+            batches,
+            webhookSecrets,
+            idempotency,
+            taskQueue,
+            readiness: async () => readinessOf(await renderer.checks()),
+          },
           logger,
         ),
         verifier,
@@ -117,7 +127,12 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
   );
   return {
     api: api.api,
-    start: () => undefined,
+    start() {
+      api.warm();
+      // One Firestore read opens the client's channel now, not on the first caller's request (a key id that is
+      // never minted: the answer is that there is no such key).
+      void apiKeys.getKey({ keyId: 'connection-warm-up' }).catch(() => undefined);
+    },
     async stop() {
       api.close();
     },

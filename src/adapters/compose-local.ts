@@ -46,7 +46,17 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   );
   const taskDeps = composeTaskHandlers(
     config,
-    { renderDeps: renderer.renderDeps, notify: api.api.notify, resultCache, jobStore, batches, webhookSecrets, idempotency, taskQueue },
+    {
+      renderDeps: renderer.renderDeps,
+      notify: api.api.notify,
+      resultCache,
+      jobStore,
+      batches,
+      webhookSecrets,
+      idempotency,
+      taskQueue,
+      readiness: async () => readinessOf(await renderer.checks()),
+    },
     logger,
   );
 
@@ -62,6 +72,7 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
       logger.info('API keys required', { firstKey: first.kind, ...('keyId' in first && { keyId: first.keyId }) });
     },
     start() {
+      api.warm();
       renderer.start();
       taskQueue.start((payload, delivery) =>
         handleTask(taskDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts }),

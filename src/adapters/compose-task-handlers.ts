@@ -25,6 +25,8 @@ export function composeTaskHandlers(
     webhookSecrets: WebhookSecrets;
     idempotency: IdempotencyStore;
     taskQueue: TaskQueue;
+    /** The renderer's readiness report (as /readyz gives it), which a canary's outcome carries. */
+    readiness: () => Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }>;
   },
   logger: Logger,
 ): TaskHandlerDeps {
@@ -36,6 +38,15 @@ export function composeTaskHandlers(
   return {
     render: { ...ports.renderDeps, notify: ports.notify, resultCache: ports.resultCache, split: { policy, taskQueue: ports.taskQueue } },
     webhooks: composeWebhookDelivery(config, ports, logger),
+    canary: {
+      blobStore: ports.renderDeps.blobStore,
+      renderer: ports.renderDeps.renderer,
+      readiness: ports.readiness,
+      revision: config.K_REVISION,
+      clock: systemClock,
+      logger: logger.child({ component: 'canary' }),
+      seed: config.RENDER_SEED,
+    },
   };
 }
 

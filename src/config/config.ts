@@ -137,6 +137,8 @@ const configSchema = z
 
     // gcp mode
     GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
+    /** Set by Cloud Run: the revision serving this instance (a deploy's canary outcome names it). */
+    K_REVISION: z.string().min(1).optional(),
     TASKS_LOCATION: z.string().min(1).optional(),
     TASKS_QUEUE: z.string().min(1).default('manim-render'),
     /** The Cloud Tasks queue of webhook deliveries, which posts to `${INGRESS_URL}/tasks/webhooks`. */

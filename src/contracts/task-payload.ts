@@ -36,18 +36,27 @@ export const deliverWebhookTaskSchema = z.object({
   resourceId: z.string().min(1).max(64),
 });
 
+/** A deploy's canary render, sent by deploy.sh to one revision's tag URL through the canary queue. */
+export const canaryRenderTaskSchema = z.object({
+  type: z.literal('canary-render'),
+  version: z.literal(TASK_PAYLOAD_VERSION),
+  canaryId: z.string().regex(/^[A-Za-z0-9-]{8,64}$/),
+});
+
 /** The body of every task the queue delivers to the renderer. */
 export const taskPayloadSchema = z.discriminatedUnion('type', [
   renderSceneTaskSchema,
   renderPartTaskSchema,
   stitchSceneTaskSchema,
   deliverWebhookTaskSchema,
+  canaryRenderTaskSchema,
 ]);
 export type DeliverWebhookTask = z.infer<typeof deliverWebhookTaskSchema>;
 export type TaskPayload = z.infer<typeof taskPayloadSchema>;
 export type RenderSceneTask = z.infer<typeof renderSceneTaskSchema>;
 export type RenderPartTask = z.infer<typeof renderPartTaskSchema>;
 export type StitchSceneTask = z.infer<typeof stitchSceneTaskSchema>;
+export type CanaryRenderTask = z.infer<typeof canaryRenderTaskSchema>;
 
 /**
  * Which slots a task takes where it runs: renders (scenes, parts, joins) take a render slot, of which there are as

@@ -1,4 +1,5 @@
 import { TASK_PAYLOAD_VERSION, type TaskPayload } from '../contracts/task-payload';
+import { runCanaryTask, type RunCanaryDeps } from '../domain/canary/run-canary-task';
 import { runRenderTask, type RunRenderTaskDeps } from '../domain/run-render-task';
 import { runPartTask } from '../domain/split/run-part-task';
 import { runStitchTask } from '../domain/split/run-stitch-task';
@@ -14,6 +15,7 @@ export interface TaskDelivery {
 export interface TaskHandlerDeps {
   render: RunRenderTaskDeps;
   webhooks: DeliverWebhookDeps;
+  canary: RunCanaryDeps;
 }
 
 /**
@@ -31,5 +33,7 @@ export async function handleTask(deps: TaskHandlerDeps, payload: TaskPayload, de
       return runStitchTask(deps.render, { task: payload, ...delivery });
     case 'deliver-webhook':
       return deliverWebhook(deps.webhooks, payload);
+    case 'canary-render':
+      return runCanaryTask(deps.canary, { task: payload, signal: delivery.signal });
   }
 }

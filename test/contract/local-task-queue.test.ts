@@ -73,7 +73,7 @@ describe('LocalTaskQueue', () => {
     };
   }
 
-  const sceneOf = (payload: TaskPayload) => (payload.type === 'deliver-webhook' ? payload.resourceId : payload.scene);
+  const sceneOf = (payload: TaskPayload) => (payload.type === 'deliver-webhook' ? payload.resourceId : payload.type === 'canary-render' ? payload.canaryId : payload.scene);
 
   async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -28,8 +28,9 @@ interface Deployed extends ScriptRun {
 interface KnativeService {
   metadata: { name: string; annotations: Record<string, string> };
   spec: {
+    traffic: Traffic[];
     template: {
-      metadata: { annotations: Record<string, string> };
+      metadata: { name: string; annotations: Record<string, string> };
       spec: {
         containerConcurrency: number;
         timeoutSeconds: number;
@@ -38,6 +39,12 @@ interface KnativeService {
       };
     };
   };
+}
+
+interface Traffic {
+  revisionName: string;
+  percent: number;
+  tag?: string;
 }
 
 function deploy(options: { state?: 'absent' | 'present' | 'loggedout'; args?: string[]; env?: Record<string, string>; existing?: string[] } = {}): Deployed {
@@ -69,6 +76,7 @@ const DRY_RUN_PLAN = [
   'gcloud run services add-iam-policy-binding',
   'gcloud run services add-iam-policy-binding',
   'gcloud tasks queues update',
+  'gcloud tasks create-http-task --queue=manim-deploy-canary',
 ];
 
 function envOf(service: KnativeService): Record<string, string> {
@@ -282,5 +290,93 @@ describe('deploy.sh', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/Usage: \.\/deploy\.sh/);
     expect(run.calls).toEqual([]);
+  });
+});
+
+describe('deploy.sh, a rehearsal: new revisions without traffic, a canary through the new renderer, then traffic', () => {
+  const revisionOf = (service: KnativeService) => service.spec.template.metadata.name;
+  const canaryTasks = (run: Deployed) => callsStartingWith(run.calls, 'tasks', 'create-http-task');
+  const trafficMoves = (run: Deployed) => callsStartingWith(run.calls, 'run', 'services', 'update-traffic');
+
+  it('names new revisions after the image tag and the time', () => {
+    const run = deploy();
+    expect(revisionOf(run.renderer)).toMatch(/^manim-renderer-test-tag-\d{12}$/);
+    expect(revisionOf(run.api)).toBe(revisionOf(run.renderer).replace('manim-renderer', 'manim-api'));
+  });
+
+  it("sends the canary to the new renderer revision's tag URL, on the canary queue, with the invoker's token for the renderer", () => {
+    const run = deploy();
+    const [task] = canaryTasks(run);
+    expect(canaryTasks(run)).toHaveLength(1);
+    expect(flag(task!, 'queue')).toBe('manim-deploy-canary');
+    expect(flag(task!, 'url')).toBe('https://canary---manim-renderer-123456789012.europe-west1.run.app/tasks');
+    expect(flag(task!, 'oidc-service-account-email')).toBe(SA.invoker);
+    expect(flag(task!, 'oidc-token-audience')).toBe(RENDERER_URL);
+    const body = JSON.parse(flag(task!, 'body-content')!) as { type: string; version: number; canaryId: string };
+    expect(body).toEqual({ type: 'canary-render', version: 1, canaryId: expect.stringMatching(new RegExp(`^${revisionOf(run.renderer)}-[0-9a-f]{8}$`)) });
+    // Both new revisions exist before the canary runs.
+    expect(indexOfCall(run.calls, 'tasks', 'create-http-task')).toBeGreaterThan(indexOfCall(run.calls, 'tasks', 'queues', 'update', 'manim-webhooks'));
+    expect(run.stderr).toMatch(/canary passed: manim-renderer-test-tag-\d+ rendered 854x480, 0.5 s of video/);
+  });
+
+  it('on a first deploy gives the new revisions all the traffic (there is none to keep) and moves none after', () => {
+    const run = deploy();
+    expect(run.status).toBe(0);
+    expect(run.renderer.spec.traffic).toEqual([{ revisionName: revisionOf(run.renderer), percent: 100, tag: 'canary' }]);
+    expect(run.api.spec.traffic).toEqual([{ revisionName: revisionOf(run.api), percent: 100, tag: 'canary' }]);
+    expect(trafficMoves(run)).toEqual([]);
+  });
+
+  it('on a later deploy keeps the traffic where it is, then moves it to the new revisions once the canary passed', () => {
+    const run = deploy({ state: 'present' });
+    expect(run.status).toBe(0);
+    // What served keeps its traffic; the last deploy's tag is not carried over.
+    expect(run.renderer.spec.traffic).toEqual([
+      { revisionName: 'manim-renderer-00007-old', percent: 100 },
+      { revisionName: revisionOf(run.renderer), percent: 0, tag: 'canary' },
+    ]);
+    expect(run.api.spec.traffic).toEqual([
+      { revisionName: 'manim-api-00007-old', percent: 100 },
+      { revisionName: revisionOf(run.api), percent: 0, tag: 'canary' },
+    ]);
+    expect(trafficMoves(run).map((call) => [call[3], flag(call, 'to-revisions')])).toEqual([
+      ['manim-renderer', `${revisionOf(run.renderer)}=100`],
+      ['manim-api', `${revisionOf(run.api)}=100`],
+    ]);
+    expect(indexOfCall(run.calls, 'run', 'services', 'update-traffic')).toBeGreaterThan(indexOfCall(run.calls, 'tasks', 'create-http-task'));
+  });
+
+  it("leaves the traffic where it was when the canary fails, and says why in the readiness checks' own words", () => {
+    const run = deploy({ state: 'present', env: { FAKE_CANARY: 'failed' } });
+    expect(run.status).not.toBe(0);
+    expect(trafficMoves(run)).toEqual([]);
+    expect(run.stderr).toContain('canary failed: the renderer is not ready');
+    expect(run.stderr).toContain('sandbox: sandbox layers required but not active: namespaces|landlock');
+    expect(run.stderr).toMatch(/did not render; traffic is where it was/);
+  });
+
+  it('fails a canary that another revision answered', () => {
+    const run = deploy({ state: 'present', env: { FAKE_CANARY: 'elsewhere' } });
+    expect(run.status).not.toBe(0);
+    expect(trafficMoves(run)).toEqual([]);
+    expect(run.stderr).toMatch(/answered by revision manim-renderer-00007-old, not manim-renderer-test-tag-\d+/);
+  });
+
+  it("stops waiting for a canary that never answers, with the revision's own warnings", () => {
+    const run = deploy({ state: 'present', env: { FAKE_CANARY: 'never', CANARY_TIMEOUT_SECONDS: '10' } });
+    expect(run.status).not.toBe(0);
+    expect(trafficMoves(run)).toEqual([]);
+    expect(run.stderr).toContain('no outcome within 10s; traffic is where it was');
+    expect(run.stderr).toContain('bwrap: clone(CLONE_NEWUSER): EPERM');
+  }, 30_000);
+
+  it('stops before any canary or traffic when a new revision never gets ready, with Cloud Run\'s words and its own', () => {
+    const run = deploy({ state: 'present', env: { FAKE_REPLACE_FAILS: 'manim-renderer' } });
+    expect(run.status).not.toBe(0);
+    expect(canaryTasks(run)).toEqual([]);
+    expect(trafficMoves(run)).toEqual([]);
+    expect(run.stderr).toContain('failed the configured startup probe checks');
+    expect(run.stderr).toContain('render sandbox refused');
+    expect(run.stderr).toMatch(/revision manim-renderer-test-tag-\d+ of manim-renderer did not become ready; traffic is where it was/);
   });
 });

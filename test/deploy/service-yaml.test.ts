@@ -110,8 +110,12 @@ describe('service.yaml', () => {
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeLessThanOrEqual(240);
   });
 
-  it.each(['manim-renderer', 'manim-api'])('%s sends all traffic to the latest revision', (name) => {
-    expect(byName(name).spec.traffic).toEqual([{ percent: 100, latestRevision: true }]);
+  it.each([
+    ['manim-renderer', 'RENDERER'],
+    ['manim-api', 'API'],
+  ])('%s names its revision and takes its traffic from deploy.sh (none for a new revision until its canary)', (name, prefix) => {
+    expect(byName(name).spec.template.metadata.name).toBe(`\${${prefix}_REVISION}`);
+    expect(byName(name).spec.traffic).toBe(`\${${prefix}_TRAFFIC}`);
   });
 
   it('gives every environment value as a string, as the Knative API requires', () => {

@@ -63,7 +63,7 @@ describe('setup-gcp.sh on an empty project', () => {
       expect(callsStartingWith(run.calls, ...words)).toHaveLength(1);
     }
     // The render queue and the webhook queue, once each.
-    expect(callsStartingWith(run.calls, 'tasks', 'queues', 'create').map((call) => call[3])).toEqual(['manim-render', 'manim-webhooks']);
+    expect(callsStartingWith(run.calls, 'tasks', 'queues', 'create').map((call) => call[3])).toEqual(['manim-render', 'manim-webhooks', 'manim-deploy-canary']);
   });
 
   it('enables the APIs the services use, IAM Credentials (signBlob for signed URLs) among them', () => {

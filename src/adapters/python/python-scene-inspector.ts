@@ -30,6 +30,11 @@ export class PythonSceneInspector implements SceneInspector {
 
   constructor(private readonly params: { python: string; pythonPath: string; timeoutMs?: number; lint?: boolean }) {}
 
+  /** Starts the Python process now, so that the first submit does not wait for it. */
+  warm(): void {
+    this.ensureChild();
+  }
+
   async listScenes({ code }: { code: string }): Promise<string[]> {
     const child = this.ensureChild();
     const id = this.nextId++;

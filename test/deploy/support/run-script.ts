@@ -20,7 +20,7 @@ export interface ScriptRun {
 }
 
 /** Verbs that change something in a project; anything else the scripts call is a query. */
-const MUTATING = new Set(['create', 'update', 'enable', 'replace', 'submit', 'add-iam-policy-binding', 'delete', 'deploy']);
+const MUTATING = new Set(['create', 'update', 'enable', 'replace', 'submit', 'add-iam-policy-binding', 'delete', 'deploy', 'create-http-task', 'update-traffic']);
 
 export function isMutation(call: string[]): boolean {
   return call.some((word) => MUTATING.has(word));
