@@ -8,6 +8,7 @@ import type { JobView, SceneView } from '../../src/contracts/job';
 import { startEmulatedStack, type EmulatedStack } from '../../src/dev/emulated-stack';
 import { DEFAULT_SANDBOX_MINIMUM } from '../../src/renderer/sandbox/sandbox-layers';
 import { freePort } from '../support/emulators';
+import { runCanary } from '../support/canary';
 import { containerCommand, credentialsOf, findByName, IMAGE, imageExists, processInTree, runContainer, type Container } from '../support/image';
 import { ffprobe, fixture } from '../support/service-harness';
 
@@ -128,7 +129,7 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
       rendererPort: await freePort(),
       dataDir,
       output: 'ignore',
-      env: { LOG_LEVEL: 'warn' },
+      env: { LOG_LEVEL: 'warn', K_REVISION: 'manim-renderer-image-test' },
       taskRetry: { maxAttempts: 10, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
       startTimeoutMs: 120_000,
       launch: (_role, settings) => {
@@ -205,6 +206,12 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
       expect(probe).toMatchObject({ codec: 'h264', width: 854, height: 480 });
       if (scene.name === 'LongWaits') expect(probe.durationSeconds).toBeCloseTo(36, 0);
     }
+  });
+
+  it("passes deploy.sh's canary: the renderer's container renders LaTeX and text and writes the outcome", async () => {
+    const { outcome, videoBytes } = await runCanary(stack);
+    expect(outcome).toMatchObject({ ok: true, revision: 'manim-renderer-image-test', video: { width: 854, height: 480 } });
+    expect(videoBytes).toBeGreaterThan(1000);
   });
 
   it("lets a scene write nowhere in the image but its own job dir (and the sandbox's private /tmp)", async () => {

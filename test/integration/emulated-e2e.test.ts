@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import type { JobView } from '../../src/contracts/job';
 import { startEmulatedStack, type EmulatedStack } from '../../src/dev/emulated-stack';
+import { runCanary } from '../support/canary';
 import { freePort } from '../support/emulators';
 import { ffprobe, fixture } from '../support/service-harness';
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
     dataDir,
     output: 'ignore',
     // The stack's principal may name one prefix of one bucket as a batch source, and nothing else.
-    env: { LOG_LEVEL: 'warn', LEASE_SECONDS: '6', BATCH_SOURCES: JSON.stringify({ 'key:emulated': ['gs://scene-sources/nightly/'] }) },
+    env: { LOG_LEVEL: 'warn', LEASE_SECONDS: '6', K_REVISION: 'manim-renderer-e2e', BATCH_SOURCES: JSON.stringify({ 'key:emulated': ['gs://scene-sources/nightly/'] }) },
     taskRetry: { maxAttempts: 20, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
   });
 });
@@ -160,6 +161,13 @@ describe('gcp mode on the emulators', () => {
     expect(probe.durationSeconds).toBeCloseTo(36, 0);
     const files = await bucketFiles(`jobs/${job.id}/`);
     expect(files).toEqual([expect.stringMatching(new RegExp(`^jobs/${job.id}/LongWaits/joined-[0-9a-f-]+/LongWaits\\.mp4$`)), `jobs/${job.id}/LongWaits/render.log`]);
+  });
+
+  it("renders a deploy's canary through the renderer and leaves its outcome and video in the bucket", async () => {
+    const { outcome, videoBytes } = await runCanary(stack);
+    expect(outcome).toMatchObject({ ok: true, revision: 'manim-renderer-e2e', video: { width: 854, height: 480 } });
+    expect(outcome.readiness.sandbox).toMatchObject({ ok: true });
+    expect(videoBytes).toBeGreaterThan(1000);
   });
 
   it('refuses task deliveries that do not carry the invoker\'s token', async () => {
