@@ -82,7 +82,9 @@ export function composeRenderer(
     start() {
       if (!sandbox.ready) return;
       pool.warmUp();
-      void glyphs?.build();
+      // The glyph cache's worker imports Manim and renders too: started beside the first spare, on a machine of
+      // two cores, it would slow the spare and so the first render. It waits for the spare to be ready.
+      if (glyphs) void pool.whenWarm().then(() => glyphs.build());
     },
     stop: () => pool.close(),
   };

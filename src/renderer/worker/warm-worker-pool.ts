@@ -63,6 +63,11 @@ export class WarmWorkerPool {
     if (!this.closed && this.params.readerSpare && !this.readerSpare) this.readerSpare = this.startWorker('describe');
   }
 
+  /** Settles once the spare render workers started so far are ready to take a job (or failed to start). */
+  async whenWarm(): Promise<void> {
+    await Promise.allSettled(this.spares.map((spare) => spare.worker.ready));
+  }
+
   /**
    * A render worker: the spare started longest ago (the likeliest to be ready), or a new one. The replacement starts
    * now if this was the last spare, else when a worker is released: a spare starting now would take CPU from the
