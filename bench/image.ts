@@ -98,7 +98,7 @@ function measureSpace(): Space {
 }
 
 function mb(bytes: number): string {
-  return `${Math.round(bytes / 1024 / 1024)} MB`;
+  return `${Math.round(bytes / 1024 / 1024)} MiB`;
 }
 
 /** Each role's container, with the emulators' signing key mounted as Cloud Run mounts a secret. */

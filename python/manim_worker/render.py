@@ -96,7 +96,9 @@ def _load_scene_class(source: str, scene_name: str):
     # The user's file may or may not import Manim itself; either way its names are there, and line numbers
     # stay the user's own because nothing is prepended to the source.
     exec("from manim import *", namespace)
-    exec(compile(source, SCENE_FILENAME, "exec"), namespace)
+    # dont_inherit: the user's code gets none of this module's `from __future__` flags (annotations would
+    # otherwise be strings, unlike under `manim render`).
+    exec(compile(source, SCENE_FILENAME, "exec", dont_inherit=True), namespace)
     candidate = namespace.get(scene_name)
     if not (isinstance(candidate, type) and issubclass(candidate, Scene)):
         raise SceneNotFound(f"no Scene subclass named {scene_name!r} in the file")

@@ -93,6 +93,20 @@ describe('rendering real scenes', () => {
     expect(a.equals(b)).toBe(true);
   });
 
+  it('renders the same bytes twice for a scene whose drawing order follows string hashing (a set of names)', async () => {
+    const first = await renderFixture('hash_order.py');
+    const second = await renderFixture('hash_order.py');
+    const a = fs.readFileSync(await service.download(first, 'SetOrder'));
+    const b = fs.readFileSync(await service.download(second, 'SetOrder'));
+    expect(a.length).toBeGreaterThan(1000);
+    expect(a.equals(b)).toBe(true);
+  });
+
+  it("compiles the user's code with its own future flags, not the worker's (annotations are evaluated)", async () => {
+    const job = await renderFixture('future_annotations.py');
+    expect(sceneOf(job, 'RealAnnotations')).toMatchObject({ status: 'succeeded' });
+  });
+
   it('does not need `from manim import *` and does not break when it is there', async () => {
     const code = fixture('tiny.py').replace('from manim import *\n', '');
     const job = await service.waitFor((await service.submit({ code, quality: 'low' })).id);

@@ -37,6 +37,9 @@ export function pythonLaunch(params: {
       PYTHONPATH: params.pythonPath,
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONUNBUFFERED: '1',
+      // String hashing fixed: a scene that iterates a set of names (or mobjects keyed by them) draws in the same
+      // order every time, so the same request renders the same bytes.
+      PYTHONHASHSEED: '0',
       HOME: workDir,
       XDG_CACHE_HOME: `${workDir}/.cache`,
       MPLCONFIGDIR: `${workDir}/.cache/matplotlib`,
