@@ -107,6 +107,21 @@ describe('rendering real scenes', () => {
     expect(sceneOf(job, 'RealAnnotations')).toMatchObject({ status: 'succeeded' });
   });
 
+  it('renders ImageMobject and ZoomedScene (the pinned Pillow takes the image mode ManimCE passes)', async () => {
+    const job = await renderFixture('image_and_zoom.py');
+    expect(job.scenes.map((s) => [s.name, s.status])).toEqual([
+      ['PixelImage', 'succeeded'],
+      ['ZoomOnDot', 'succeeded'],
+    ]);
+    await expectLowQualityVideo(job, 'PixelImage');
+  });
+
+  it("renders ManimCE's Typst mobjects (Typst, MathTypst) in the sandbox", async () => {
+    const job = await renderFixture('typst_text.py');
+    expect(sceneOf(job, 'TypstHello')).toMatchObject({ status: 'succeeded' });
+    await expectLowQualityVideo(job, 'TypstHello');
+  });
+
   it('does not need `from manim import *` and does not break when it is there', async () => {
     const code = fixture('tiny.py').replace('from manim import *\n', '');
     const job = await service.waitFor((await service.submit({ code, quality: 'low' })).id);
