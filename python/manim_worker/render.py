@@ -17,7 +17,8 @@ messages, scene_state.py), so the service can check that adjacent parts agree be
 
 The parts' movies are joined by stitch.py, a worker of its own.
 
-Messages (see protocol.py): ready, plan, progress, boundary, result, error. A job that fails because of the scene
+Messages (see protocol.py): ready, plan (or plan_failed, after which the scene is rendered whole without a plan),
+progress, boundary, result, error. A job that fails because of the scene
 ends with an `error` message and exit status 0; any other exit means the worker itself broke.
 """
 
@@ -263,7 +264,17 @@ def _run(job: dict[str, Any]) -> None:
     register_source(job["code"])
     total = None
     if job.get("plan", True) and job["format"] != "png":
-        planner = _plan(job)
+        try:
+            planner = _plan(job)
+        except SceneNotFound:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the skipped run raised, the real render may not
+            # Skipping animations is not how `manim render` runs a scene: a `dt` updater advanced in one step, for
+            # one, can compute a negative run time the frame-by-frame render never sees. Render it whole without
+            # a plan (no split, no progress total); if the scene is really broken, the render raises too.
+            emit("plan_failed", exception=type(exc).__name__[:200], message=str(exc)[:2000])
+            _emit_result(_render(job, None), job)
+            return
         total = len(planner.run_times)
         emit("plan", animations=total, runTimes=planner.run_times, timeBasedFrom=planner.time_based_from)
         if job.get("planGate"):

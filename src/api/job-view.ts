@@ -14,6 +14,7 @@ function sceneView(jobId: string, scene: SceneRecord): SceneView {
     progress: scene.status === 'succeeded' ? 1 : scene.progress,
     attempts: scene.attempts,
     ...(scene.cacheHit && { cacheHit: true }),
+    ...(scene.planFailure !== undefined && { planFailure: scene.planFailure }),
     ...(scene.split && {
       split: { parts: scene.split.parts.length, ...(scene.split.fallback !== undefined && { fallbackReason: scene.split.fallback }) },
     }),

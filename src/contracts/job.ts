@@ -41,6 +41,11 @@ export const sceneViewSchema = z.object({
    * it was rendered whole after all (the ranges did not agree where they meet, or could not be rendered), why.
    */
   split: z.object({ parts: z.number().int().nonnegative(), fallbackReason: z.string().optional() }).optional(),
+  /**
+   * Present when the plan pass (the scene run once with animations skipped, to count them and plan a split) raised
+   * where the render itself did not: the scene was then rendered whole, without a split or a progress total.
+   */
+  planFailure: z.string().optional(),
   output: renderOutputSchema.optional(),
   error: renderErrorSchema.optional(),
   startedAt: z.string().optional(),

@@ -80,6 +80,11 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
     /** The first animation a `dt` updater was in the scene for, if any. */
     timeBasedFrom: z.number().int().nonnegative().nullable(),
   }),
+  /**
+   * The plan pass raised (skipping animations can make a scene do what its render does not, e.g. a `dt` updater
+   * advanced in one step): the worker renders the scene whole without a plan.
+   */
+  z.object({ type: z.literal('plan_failed'), exception: z.string().max(200), message: z.string().max(2000) }),
   /** A part's description of the scene where its range starts (after the animation before it) or ends. */
   z.object({
     type: z.literal('boundary'),

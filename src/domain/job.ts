@@ -29,6 +29,8 @@ export interface SceneRecord {
   cacheHit?: boolean;
   /** Set once the plan chose to render the scene in animation ranges, or why it is rendered whole after all. */
   split?: SceneSplit;
+  /** Why the plan pass failed where the render did not (the scene was rendered whole, without a plan). */
+  planFailure?: string;
   startedAt?: string;
   finishedAt?: string;
   updatedAt: string;

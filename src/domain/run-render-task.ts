@@ -155,7 +155,12 @@ export async function runRenderTask(
         jobId,
         scene,
         leaseToken,
-        outcome: { status: 'succeeded', output: { ...described, bytes: stored.bytes, blobKey: key }, logKey: logBlob },
+        outcome: {
+          status: 'succeeded',
+          output: { ...described, bytes: stored.bytes, blobKey: key },
+          logKey: logBlob,
+          ...(attempt.planFailure !== undefined && { planFailure: attempt.planFailure }),
+        },
         now: deps.clock.now(),
       });
       if (!recorded) {

@@ -67,7 +67,13 @@ export function finishTransition(
   const { lease: _released, ...rest } = scene;
   const base = { ...rest, status: params.outcome.status, finishedAt: now, updatedAt: now, logKey: params.outcome.logKey };
   return params.outcome.status === 'succeeded'
-    ? { ...base, progress: 1, output: params.outcome.output, ...(params.outcome.cacheHit && { cacheHit: true }) }
+    ? {
+        ...base,
+        progress: 1,
+        output: params.outcome.output,
+        ...(params.outcome.cacheHit && { cacheHit: true }),
+        ...(params.outcome.planFailure !== undefined && { planFailure: params.outcome.planFailure }),
+      }
     : { ...base, error: params.outcome.error };
 }
 

@@ -44,9 +44,11 @@ export class ManimSceneRenderer implements SceneRenderer {
 
   async render(request: RenderSceneParams): Promise<RenderAttempt> {
     let animations: number | undefined;
+    let planFailure: string | undefined;
     const boundaries: Boundaries = {};
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'plan') animations = message.animations;
+      if (message.type === 'plan_failed') planFailure = `the plan pass raised ${message.exception}: ${message.message}`;
       if (message.type === 'progress' && message.total) request.onProgress(Math.min(0.95, (message.done / message.total) * 0.95));
       if (message.type === 'boundary') {
         const { side, after, fingerprint, timeBasedUpdatersSkipped } = message;
@@ -91,7 +93,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         ...(seeded > 0 && { texSeedDir: path.join(leased.jobDir, TEX_SEED_SUBDIR) }),
         ...(request.range && { range: request.range }),
       }),
-      describe: () => ({ animations, boundaries }),
+      describe: () => ({ animations, boundaries, ...(planFailure !== undefined && { planFailure }) }),
     });
   }
 
@@ -134,7 +136,7 @@ export class ManimSceneRenderer implements SceneRenderer {
     afterRun?: (leased: LeasedWorker, outcome: WorkerOutcome) => Promise<void>;
     onMessage?: (message: WorkerMessage) => void;
     onPlan?: (plan: Extract<WorkerMessage, { type: 'plan' }>) => Promise<PlanVerdict>;
-    describe: () => { animations?: number; boundaries: Boundaries };
+    describe: () => { animations?: number; boundaries: Boundaries; planFailure?: string };
     worker?: 'render' | 'stitch';
   }): Promise<RenderAttempt> {
     const leased = params.worker === 'stitch' ? this.params.pool.takeStitcher() : this.params.pool.take();

@@ -122,6 +122,19 @@ describe('rendering real scenes', () => {
     await expectLowQualityVideo(job, 'TypstHello');
   });
 
+  it('renders a scene whose plan pass alone fails (skipping animations changes what it computes), whole, and says so', async () => {
+    const job = await renderFixture('plan_only_failure.py');
+    const scene = sceneOf(job, 'ShrinkingPause');
+    expect(scene).toMatchObject({ status: 'succeeded', planFailure: 'the plan pass raised ValueError: The run_time of Create cannot be negative. The given value was -0.5.' });
+    await expectLowQualityVideo(job, 'ShrinkingPause');
+  });
+
+  it('still fails a scene that fails in its render too, with its own error', async () => {
+    const code = 'from manim import *\n\nclass Broken(Scene):\n    def construct(self):\n        self.play(Create(Square()), run_time=-1)\n';
+    const job = await service.waitFor((await service.submit({ code, quality: 'low' })).id);
+    expect(sceneOf(job, 'Broken')).toMatchObject({ status: 'failed', error: { code: 'scene_error' } });
+  });
+
   it('does not need `from manim import *` and does not break when it is there', async () => {
     const code = fixture('tiny.py').replace('from manim import *\n', '');
     const job = await service.waitFor((await service.submit({ code, quality: 'low' })).id);

@@ -80,6 +80,8 @@ export type RenderAttempt = ({ ok: true; file: RenderedFile } | { ok: false; fai
   renderSeconds: number;
   /** Animations the plan pass counted, when there was one. */
   animations?: number;
+  /** Why the plan pass failed, when it did and the worker rendered the scene whole without it. */
+  planFailure?: string;
   /** For a range: the scene's state where the range starts (unless at 0) and where it ends (unless at the end). */
   boundaries: { start?: SceneBoundary; end?: SceneBoundary };
   /** Removes the render's directory; call once the file is stored. */
