@@ -51,8 +51,9 @@ RUN python3 -m venv /opt/venv \
 
 # ---------------------------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
-# What the venv's extensions load (cairo, pango), a font for Text and fontconfig to index it once here rather
-# than in every fresh worker, the LaTeX subset MathTex's default template needs (latex-extra has standalone.cls,
+# What the venv's extensions load (cairo, pango), fonts for Text in every script (DejaVu; Noto for CJK, Arabic,
+# Hebrew, Devanagari and the rest; Symbola's outline emoji, as Manim draws Text from outlines) and fontconfig to
+# index them once here rather than in every fresh worker, the LaTeX subset MathTex's default template needs (latex-extra has standalone.cls,
 # recommended has xkeyval; preview.sty comes with them) and dvisvgm, bubblewrap (the render sandbox) and tini
 # (PID 1: forwards SIGTERM, reaps what sandboxed renders orphan). No ffmpeg: Manim encodes, and the sandboxed
 # reader probes outputs, with PyAV's own FFmpeg libraries (in the venv); Debian's ffmpeg would add 400 MB of
@@ -60,6 +61,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig fonts-dejavu-core \
+      fonts-noto-core fonts-noto-cjk fonts-symbola \
       texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm \
       bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \

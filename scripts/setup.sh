@@ -13,6 +13,9 @@ APT_PACKAGES=(
   ffmpeg pkg-config build-essential python3-dev python3-venv
   libcairo2-dev libpango1.0-dev
   texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended dvisvgm
+  # Text in every script: Noto for CJK, Arabic, Hebrew, Devanagari and the rest; Symbola's outline emoji (Manim
+  # draws Text from the glyphs' outlines, so a colour-bitmap emoji font would draw nothing). The image has the same.
+  fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-symbola
   bubblewrap shellcheck
   # `npm run test:image`: stand-in base images and the image build, with no Docker engine.
   buildah mmdebstrap

@@ -121,6 +121,19 @@ describe('Dockerfile', () => {
     expect(install.split(/\s+/)).not.toContain('ffmpeg');
   });
 
+  it("has the same TeX and fonts as npm run setup gives the development machine (and so the tests)", () => {
+    const install = runs(final).find((run) => run.includes('apt-get install'))!.split(/\s+/);
+    const setup = fs.readFileSync(path.join(ROOT, 'scripts', 'setup.sh'), 'utf8');
+    const aptList = /APT_PACKAGES=\(([\s\S]*?)\n\)/.exec(setup)![1]!
+      .split('\n')
+      .map((line) => line.replace(/#.*/, ''))
+      .join(' ')
+      .split(/\s+/);
+    const typesetting = (packages: string[]) => packages.filter((p) => /^(texlive-|fonts-|dvisvgm$)/.test(p)).sort();
+    expect(typesetting(install)).toEqual(typesetting(aptList));
+    expect(typesetting(install)).toEqual(expect.arrayContaining(['fonts-noto-cjk', 'fonts-noto-core', 'fonts-symbola', 'texlive-latex-extra']));
+  });
+
   it('installs exactly the pinned ManimCE requirements into a venv', () => {
     const venv = runs(stages.find((s) => s.name === 'python-venv')!).join('\n');
     expect(venv).toMatch(/python3 -m venv \/opt\/venv/);

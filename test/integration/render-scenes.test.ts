@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { JobView } from '../../src/contracts/job';
+import { inkOf } from '../support/ink';
 import { ffprobe, fixture, startService, type ServiceHarness } from '../support/service-harness';
 
 // Real Manim renders through the real API, at low quality (480p15) unless a test is about quality.
@@ -139,6 +140,25 @@ describe('rendering real scenes', () => {
     const code = fixture('tiny.py').replace('from manim import *\n', '');
     const job = await service.waitFor((await service.submit({ code, quality: 'low' })).id);
     expect(job.status).toBe('succeeded');
+  });
+});
+
+describe('text in every script', () => {
+  it('draws Chinese, Arabic, Devanagari and emoji as glyphs, not as missing-glyph boxes', async () => {
+    const job = await renderFixture('scripts.py', { format: 'png' });
+    const fill: Record<string, number> = {};
+    for (const scene of job.scenes) {
+      expect(scene.status).toBe('succeeded');
+      const ink = await inkOf(await service.download(job, scene.name));
+      expect({ scene: scene.name, drawn: ink.inkPixels > 2000 }).toEqual({ scene: scene.name, drawn: true });
+      fill[scene.name] = Math.round(ink.fillOfBox * 100) / 100;
+    }
+    // The control proves the measure: code points no font has fill their box as missing-glyph boxes do.
+    expect(fill.NoFontHasThese).toBeGreaterThan(0.7);
+    for (const script of ['Chinese', 'Arabic', 'Devanagari', 'Emoji']) {
+      expect({ script, fill: fill[script] }).toEqual({ script, fill: expect.any(Number) });
+      expect({ script, glyphs: fill[script]! < 0.55 }).toEqual({ script, glyphs: true });
+    }
   });
 });
 
