@@ -11,6 +11,10 @@ const permanent = (error: RenderError): ClassifiedFailure => ({ retryable: false
 
 const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]|File size limit exceeded/;
 const LATEX_MISSING = /No such file or directory: '(latex|dvisvgm|xelatex)'|(latex|dvisvgm) (command )?not found/i;
+/** LaTeX's own words for a \usepackage or \documentclass it cannot find (Manim's log may wrap them). */
+const LATEX_PACKAGE_MISSING = /LaTeX Error: File `([^`'\s]+?\.(?:sty|cls))' not\b/;
+/** What the renderer's TeX has; README, "What a scene can use". */
+const TEX_INSTALLED = 'texlive-latex-base, -latex-recommended, -latex-extra and -fonts-recommended';
 const LATEX_FAILED = /latex error converting to dvi|LaTeX compilation error/i;
 /** fork() and thread creation past the sandbox's process limit (RLIMIT_NPROC, pids cgroup). */
 const PROCESS_LIMIT = /^(BlockingIOError: \[Errno 11\]|RuntimeError: can't start new thread)/;
@@ -70,6 +74,23 @@ function classifySceneError(failure: Extract<RawRenderFailure, { reason: 'scene_
   }
   if (DISK_FULL.test(text)) {
     return permanent({ code: 'disk_limit', message: 'the scene used more disk than a render may', ...where, ...traceback });
+  }
+  const packageMissing = LATEX_PACKAGE_MISSING.exec(text.replace(/\s+/g, ' '));
+  if (packageMissing) {
+    const file = packageMissing[1]!;
+    return permanent({
+      code: 'latex_package_missing',
+      message: `the LaTeX package ${file.replace(/\.(sty|cls)$/, '')} (${file}) is not installed on this renderer, which has ${TEX_INSTALLED}`,
+      ...where,
+      ...traceback,
+    });
+  }
+  if (/No such file or directory: 'xelatex'/.test(text)) {
+    return permanent({
+      code: 'latex_unavailable',
+      message: `this renderer has no xelatex (templates that compile with it, such as TexTemplateLibrary.ctex, cannot be used); it has latex with ${TEX_INSTALLED}`,
+      ...where,
+    });
   }
   if (LATEX_MISSING.test(text)) {
     // Not the scene's fault, but retrying cannot help: the renderer is missing part of its install.

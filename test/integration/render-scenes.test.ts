@@ -162,6 +162,32 @@ describe('text in every script', () => {
   });
 });
 
+describe('LaTeX the renderer lacks', () => {
+  it('names a missing LaTeX package in the error', async () => {
+    const code = [
+      'from manim import *',
+      '',
+      'class Vectors(Scene):',
+      '    def construct(self):',
+      '        template = TexTemplate()',
+      '        template.add_to_preamble(r"\\usepackage{esvect}")',
+      '        self.add(MathTex(r"\\vv{a}", tex_template=template))',
+      '',
+    ].join('\n');
+    const job = await service.waitFor((await service.submit({ code, quality: 'low' })).id);
+    expect(sceneOf(job, 'Vectors')).toMatchObject({
+      status: 'failed',
+      error: { code: 'latex_package_missing', line: 7, message: expect.stringContaining('the LaTeX package esvect (esvect.sty) is not installed') },
+    });
+  });
+
+  it("says xelatex is missing for ManimCE's ctex template", async () => {
+    const code = 'from manim import *\n\nclass Chinese(Scene):\n    def construct(self):\n        self.add(Tex("你好", tex_template=TexTemplateLibrary.ctex))\n';
+    const job = await service.waitFor((await service.submit({ code, quality: 'low' })).id);
+    expect(sceneOf(job, 'Chinese')).toMatchObject({ status: 'failed', error: { code: 'latex_unavailable', message: expect.stringContaining('no xelatex') } });
+  });
+});
+
 describe('output formats', () => {
   it.each([
     ['gif', 'image/gif', 'gif'],

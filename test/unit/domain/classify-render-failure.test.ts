@@ -71,6 +71,20 @@ describe('classifyRenderFailure', () => {
       );
     });
 
+    it("names a LaTeX package the renderer lacks, from LaTeX's own words even where the log wrapped them", () => {
+      const log = 'ERROR    LaTeX compilation error: LaTeX Error: File\n`esvect.sty\' not      tex_file_writing.py:314\n                    found.\n';
+      const classified = classifyRenderFailure(sceneError({ exception: 'ValueError', message: 'latex error converting to dvi. See log output above', line: 4 }), log);
+      expect(classified).toMatchObject({
+        retryable: false,
+        error: { code: 'latex_package_missing', line: 4, message: expect.stringMatching(/^the LaTeX package esvect \(esvect\.sty\) is not installed on this renderer, which has texlive-latex-base/) },
+      });
+    });
+
+    it('says that xelatex is what is missing when a template needs it', () => {
+      const classified = classifyRenderFailure(sceneError({ exception: 'FileNotFoundError', message: "[Errno 2] No such file or directory: 'xelatex'" }), '');
+      expect(classified).toMatchObject({ retryable: false, error: { code: 'latex_unavailable', message: expect.stringContaining('no xelatex') } });
+    });
+
     it('calls a LaTeX compile failure latex_error, quoting the message', () => {
       const classified = classifyRenderFailure(
         sceneError({ exception: 'ValueError', message: 'latex error converting to dvi. See log output above', line: 9 }),
