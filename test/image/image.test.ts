@@ -10,6 +10,7 @@ import { DEFAULT_SANDBOX_MINIMUM } from '../../src/renderer/sandbox/sandbox-laye
 import { freePort } from '../support/emulators';
 import { runCanary } from '../support/canary';
 import { containerCommand, credentialsOf, findByName, IMAGE, imageExists, processInTree, runContainer, type Container } from '../support/image';
+import { inkOf } from '../support/ink';
 import { ffprobe, fixture } from '../support/service-harness';
 
 // The production image (`npm run test:image` builds it from the Dockerfile first), run as a container of its
@@ -273,6 +274,41 @@ describe('local mode: one container is a self-hosted renderer that requires API 
       expect(await ffprobe(file)).toMatchObject({ codec: 'h264', width: 854, height: 480 });
     } finally {
       fs.rmSync(file, { force: true });
+    }
+  });
+});
+
+describe('local mode: the same fonts as the set-up', () => {
+  let container: Container;
+  let url: string;
+  let api: Api;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const key = `mrk_${randomBytes(8).toString('hex')}_${randomBytes(24).toString('base64url')}`;
+    container = runContainer({ env: { MODE: 'local', PORT: String(port), INITIAL_API_KEY: key } });
+    await waitForHealth(url, container);
+    api = apiOf(url, key);
+  });
+
+  afterAll(async () => container?.stop());
+
+  it('draws Chinese, Arabic, Devanagari and emoji as glyphs, not as missing-glyph boxes', async () => {
+    const job = await finished(api, (await submit(api, { code: fixture('scripts.py'), format: 'png' })).id);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-image-fonts-'));
+    try {
+      const fill: Record<string, number> = {};
+      for (const scene of job.scenes) {
+        expect(scene.status).toBe('succeeded');
+        const file = path.join(dir, `${scene.name}.png`);
+        fs.writeFileSync(file, Buffer.from(await (await api(scene.output!.url)).arrayBuffer()));
+        fill[scene.name] = (await inkOf(file)).fillOfBox;
+      }
+      expect(fill.NoFontHasThese).toBeGreaterThan(0.7);
+      for (const script of ['Chinese', 'Arabic', 'Devanagari', 'Emoji']) expect({ script, glyphs: fill[script]! > 0 && fill[script]! < 0.55 }).toEqual({ script, glyphs: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
