@@ -17,6 +17,8 @@ module.exports = {
       slowTestThreshold: 60,
     },
     { ...common, displayName: 'ops', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+    // ManimCE's documentation examples against `manim render`: a fixed sample here, all with `npm run conformance`.
+    { ...common, displayName: 'conformance', testMatch: ['<rootDir>/test/conformance/**/*.test.ts'], slowTestThreshold: 300 },
     ...(process.env.MANIM_RENDER_IMAGE_TESTS === '1'
       ? [{ ...common, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.test.ts'], slowTestThreshold: 300 }]
       : []),
