@@ -33,6 +33,8 @@ export interface Verdict {
   cli: 'rendered' | 'failed';
   service: 'rendered' | 'failed';
   identical: boolean;
+  /** The CLI's own output differs between two of its runs: the difference is Manim's nondeterminism, not ours. */
+  cliNondeterministic?: boolean;
   /** Why the two differ, when they do (or why one of them rendered nothing). */
   reason?: string;
   frames?: { cli: number; service: number; differing: number };
@@ -105,17 +107,32 @@ export async function compare(example: Example, cli: Rendered, service: Rendered
   return { ...base, identical: false, reason, frames };
 }
 
+/**
+ * For frames that differ: renders the example with the CLI a second time. If the CLI's two runs differ from each
+ * other, the example is nondeterministic under `manim render` itself (randomness drawn before Manim seeds it, at
+ * module level, for one), and the service's difference is not a fault of its own.
+ */
+export async function checkCliDeterminism(example: Example, verdict: Verdict, first: Rendered, dir: string, seed: number): Promise<Verdict> {
+  if (verdict.identical || verdict.cli !== 'rendered' || verdict.service !== 'rendered' || !first.ok) return verdict;
+  const again = await renderWithCli(example, path.join(dir, 'again'), seed);
+  if (!again.ok) return verdict;
+  const [a, b] = await Promise.all([frameHashes(first.file), frameHashes(again.file)]);
+  const varies = a.length !== b.length || a.some((hash, i) => hash !== b[i]);
+  return varies ? { ...verdict, cliNondeterministic: true, reason: `${verdict.reason}; two runs of the CLI differ from each other too (Manim's own nondeterminism)` } : verdict;
+}
+
 export function summarize(manim: string, verdicts: Verdict[]): { counts: Record<string, number>; markdown: string } {
   const counts = {
     examples: verdicts.length,
     cliRendered: verdicts.filter((v) => v.cli === 'rendered').length,
     serviceRendered: verdicts.filter((v) => v.service === 'rendered').length,
     identical: verdicts.filter((v) => v.identical).length,
+    cliNondeterministic: verdicts.filter((v) => v.cliNondeterministic).length,
     cliOnly: verdicts.filter((v) => v.cli === 'rendered' && v.service === 'failed').length,
   };
   const rows = verdicts.filter((v) => !v.identical).map((v) => `| \`${v.id}\` | ${v.cli} | ${v.service} | ${(v.reason ?? '').replace(/\|/g, '\\|')} |`);
   const markdown = [
-    `ManimCE ${manim}: ${counts.examples} examples; the CLI rendered ${counts.cliRendered}, the service ${counts.serviceRendered}; ${counts.identical} with identical frames; ${counts.cliOnly} that the CLI rendered and the service did not.`,
+    `ManimCE ${manim}: ${counts.examples} examples; the CLI rendered ${counts.cliRendered}, the service ${counts.serviceRendered}; ${counts.identical} with identical frames, ${counts.cliNondeterministic} whose CLI output differs between its own runs; ${counts.cliOnly} that the CLI rendered and the service did not.`,
     '',
     '| example | CLI | service | why they differ |',
     '| --- | --- | --- | --- |',

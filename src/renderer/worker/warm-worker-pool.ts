@@ -22,6 +22,8 @@ export interface LeasedWorker {
  */
 export class WarmWorkerPool {
   private readonly spares: LeasedWorker[] = [];
+  /** Render spares still importing Manim. */
+  private readonly starting = new Set<LeasedWorker>();
   /** A stitch worker kept started too (a sandbox launch is most of a join's time); light, so it starts any time. */
   private stitchSpare: LeasedWorker | undefined;
   /** A reader kept started (every output is described by one); light too. */
@@ -58,14 +60,29 @@ export class WarmWorkerPool {
    */
   warmUp(): void {
     const cores = this.params.cores ?? os.availableParallelism();
-    while (!this.closed && this.spares.length < this.params.spares && this.busy < cores) this.spares.push(this.startWorker());
+    while (!this.closed && this.spares.length < this.params.spares && this.busy < cores) {
+      const spare = this.startWorker();
+      this.spares.push(spare);
+      this.starting.add(spare);
+      void spare.worker.ready
+        .catch(() => undefined)
+        .finally(() => {
+          this.starting.delete(spare);
+          this.warmUp();
+        });
+    }
+    // The light spares (stitch, reader) start once no render spare is importing Manim: on a machine of two cores
+    // they would slow the import, and with it the next render, which needs the render spare first.
+    if (this.starting.size > 0) return;
     if (!this.closed && this.params.stitchSpare && !this.stitchSpare) this.stitchSpare = this.startWorker('stitch');
     if (!this.closed && this.params.readerSpare && !this.readerSpare) this.readerSpare = this.startWorker('describe');
   }
 
-  /** Settles once the spare render workers started so far are ready to take a job (or failed to start). */
+  /** Settles once the spare workers started so far are ready to take a job (or failed to start). */
   async whenWarm(): Promise<void> {
     await Promise.allSettled(this.spares.map((spare) => spare.worker.ready));
+    const light = [this.stitchSpare, this.readerSpare].filter((spare) => spare !== undefined);
+    await Promise.allSettled(light.map((spare) => spare.worker.ready));
   }
 
   /**

@@ -14,7 +14,7 @@ let workRoot: string;
 let pool: WarmWorkerPool;
 let launched: WorkerKind[];
 
-function makePool(options: { spares: number; cores: number; stitchSpare?: boolean }): WarmWorkerPool {
+function makePool(options: { spares: number; cores: number; stitchSpare?: boolean; readerSpare?: boolean }): WarmWorkerPool {
   launched = [];
   return new WarmWorkerPool({
     workRoot,
@@ -71,9 +71,21 @@ describe('WarmWorkerPool', () => {
     expect(launched).toHaveLength(2);
   });
 
+  it('starts the stitch and reader spares once the render spare is ready, not beside its import', async () => {
+    pool = makePool({ spares: 1, cores: 2, stitchSpare: true, readerSpare: true });
+    pool.warmUp();
+    expect(launched).toEqual(['render']);
+    await pool.whenWarm();
+    await new Promise((r) => setImmediate(r));
+    expect(launched.sort()).toEqual(['describe', 'render', 'stitch']);
+    await pool.whenWarm();
+  });
+
   it('keeps a stitch worker started when asked to, and replaces it once it is released', async () => {
     pool = makePool({ spares: 1, cores: 2, stitchSpare: true });
     pool.warmUp();
+    await pool.whenWarm();
+    await new Promise((r) => setImmediate(r));
     expect(launched.sort()).toEqual(['render', 'stitch']);
     const stitcher = pool.takeStitcher();
     expect(launched.filter((k) => k === 'stitch')).toHaveLength(1);
