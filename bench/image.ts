@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SCENES_DIR } from './support/cli-render';
-import { sleep } from './support/proc-tree';
+import { sleep, waitForQuiet } from './support/proc-tree';
 import { log, table, type BenchResult, type TargetCheck } from './support/report';
 import { freePort, REPO } from './support/service-process';
 import { settings } from './support/settings';
@@ -131,6 +131,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 /** One cold start of each role, the other role already up: the renderer's first, then the ingress's. */
 async function coldStart(stack: EmulatedStack, tiny: string): Promise<ColdStart> {
   const headers = { 'content-type': 'application/json', 'x-api-key': stack.apiKey };
+  // Each start on a quiet machine: the other role's start-up work (spares, the glyph cache) done first.
+  await waitForQuiet(stack.pids().ingress);
+  await waitForQuiet(stack.pids().renderer);
   await stack.stopRole('renderer');
   let t0 = performance.now();
   // Polled beside the start (which itself waits for /healthz at a coarser interval).
@@ -154,6 +157,7 @@ async function coldStart(stack: EmulatedStack, tiny: string): Promise<ColdStart>
   await video();
   const warmSubmitToVideoMs = performance.now() - t1;
 
+  await waitForQuiet(stack.pids().renderer);
   await stack.stopRole('ingress');
   t0 = performance.now();
   starting = stack.startRole('ingress');

@@ -34,6 +34,7 @@ export interface EmulatedStack {
   rendererUrl: string;
   apiKey: string;
   settings: Record<string, string>;
+  pids(): { ingress: number; renderer: number };
   stopRole(role: 'ingress' | 'renderer'): Promise<void>;
   startRole(role: 'ingress' | 'renderer'): Promise<void>;
   stop(): Promise<void>;
