@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { SCENES_DIR } from './support/cli-render';
 import { sleep, waitForQuiet } from './support/proc-tree';
 import { log, table, type BenchResult, type TargetCheck } from './support/report';
-import { freePort, REPO } from './support/service-process';
+import { freePort } from './support/service-process';
 import { settings } from './support/settings';
-import { loadEmulatedStack, type EmulatedStack } from './support/stack-helpers';
+import { loadEmulatedStack, loadImageContainer, type EmulatedStack } from './support/stack-helpers';
 import { summarize, type Summary } from './support/stats';
 
 /**
@@ -19,8 +19,6 @@ import { summarize, type Summary } from './support/stats';
  * ingress. Beside each, the same service started from this checkout (`node dist/main.js`) in the same run.
  */
 
-const IMAGE = process.env.IMAGE ?? 'localhost/manim-render:test';
-const RUN_CONTAINER = path.join(REPO, 'scripts', 'image', 'run-container.sh');
 
 interface ColdStart {
   rendererReadyMs: number;
@@ -38,15 +36,6 @@ interface Space {
   parts: Array<{ part: string; bytes: number }>;
 }
 
-function imageExists(): boolean {
-  try {
-    execFileSync('buildah', ['inspect', '--type', 'image', IMAGE], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function duBytes(dir: string): number {
   try {
     return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
@@ -56,8 +45,8 @@ function duBytes(dir: string): number {
 }
 
 /** Sizes from a mounted copy of the image, and of its gzip layers as `buildah push` writes them for a registry. */
-function measureSpace(): Space {
-  const ctr = execFileSync('buildah', ['from', '--pull=never', IMAGE], { encoding: 'utf8' }).trim();
+function measureSpace(image: string): Space {
+  const ctr = execFileSync('buildah', ['from', '--pull=never', image], { encoding: 'utf8' }).trim();
   const oci = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-oci-'));
   try {
     const root = execFileSync('buildah', ['mount', ctr], { encoding: 'utf8' }).trim();
@@ -86,7 +75,7 @@ function measureSpace(): Space {
     parts.push({ part: 'everything else (Debian base, perl, ghostscript, ...)', bytes: uncompressedBytes - parts.filter((p) => !p.part.startsWith('  ')).reduce((sum, p) => sum + p.bytes, 0) });
 
     log('image: compressing the layers as a push would');
-    execFileSync('buildah', ['push', '--quiet', '--compression-format', 'gzip', IMAGE, `oci:${oci}:image`], { stdio: 'ignore' });
+    execFileSync('buildah', ['push', '--quiet', '--compression-format', 'gzip', image, `oci:${oci}:image`], { stdio: 'ignore' });
     const index = JSON.parse(fs.readFileSync(path.join(oci, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
     const blob = (digest: string) => path.join(oci, 'blobs', ...digest.split(':'));
     const manifest = JSON.parse(fs.readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as { layers: Array<{ size: number }> };
@@ -100,18 +89,6 @@ function measureSpace(): Space {
 
 function mb(bytes: number): string {
   return `${Math.round(bytes / 1024 / 1024)} MiB`;
-}
-
-/** Each role's container, with the emulators' signing key mounted as Cloud Run mounts a secret. */
-function imageLauncher(secrets: string) {
-  return (_role: 'ingress' | 'renderer', stackSettings: Record<string, string>) => {
-    const { DATA_DIR: _data, HOST: _host, GCS_SIGNING_KEY_FILE: keyFile, ...env } = stackSettings;
-    fs.copyFileSync(keyFile!, path.join(secrets, 'signing-key.json'));
-    fs.chmodSync(path.join(secrets, 'signing-key.json'), 0o444);
-    const args = [RUN_CONTAINER, '--image', IMAGE, '-v', `${secrets}:/run/secrets:ro`];
-    for (const [name, value] of Object.entries({ ...env, GCS_SIGNING_KEY_FILE: '/run/secrets/signing-key.json' })) args.push('-e', `${name}=${value}`);
-    return { command: 'bash', args, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } };
-  };
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
@@ -174,7 +151,6 @@ async function coldStart(stack: EmulatedStack, tiny: string): Promise<ColdStart>
 async function coldStarts(where: 'image' | 'checkout', reps: number, tiny: string): Promise<ColdStart[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `manim-render-bench-${where}-`));
   const secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-bench-secrets-'));
-  fs.chmodSync(secrets, 0o755);
   const stack = await loadEmulatedStack()({
     port: await freePort(),
     rendererPort: await freePort(),
@@ -182,7 +158,7 @@ async function coldStarts(where: 'image' | 'checkout', reps: number, tiny: strin
     output: 'ignore',
     env: { LOG_LEVEL: 'warn', RESULT_CACHE: 'false' },
     startTimeoutMs: 120_000,
-    ...(where === 'image' && { launch: imageLauncher(secrets) }),
+    ...(where === 'image' && { launch: loadImageContainer().imageRoleLauncher(secrets) }),
   });
   try {
     const runs: ColdStart[] = [];
@@ -201,8 +177,9 @@ async function coldStarts(where: 'image' | 'checkout', reps: number, tiny: strin
 const seconds = (s: Summary) => `${(s.median / 1000).toFixed(2)} s (${(s.min / 1000).toFixed(2)}-${(s.max / 1000).toFixed(2)})`;
 
 export async function image(): Promise<BenchResult> {
+  const { IMAGE, imageExists } = loadImageContainer();
   if (!imageExists()) throw new Error(`${IMAGE} is not in buildah's store: run npm run test:image first (it builds the image)`);
-  const space = measureSpace();
+  const space = measureSpace(IMAGE);
   const tiny = fs.readFileSync(path.join(SCENES_DIR, 'tiny.py'), 'utf8');
   const reps = settings.reps;
   const inImage = await coldStarts('image', reps, tiny);

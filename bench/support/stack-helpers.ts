@@ -73,6 +73,12 @@ export function loadEmulatedStack(): StartEmulatedStack {
   return (require(path.join(REPO, 'dist', 'dev', 'emulated-stack.js')) as { startEmulatedStack: StartEmulatedStack }).startEmulatedStack;
 }
 
+/** How the production image is run as a container (src/dev/image-container.ts, loaded from dist/). */
+export function loadImageContainer(): { IMAGE: string; imageExists(): boolean; imageRoleLauncher(secretsDir: string): NonNullable<Parameters<StartEmulatedStack>[0]['launch']> } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(REPO, 'dist', 'dev', 'image-container.js')) as ReturnType<typeof loadImageContainer>;
+}
+
 /** An inclusive range of animation indices, as src/domain/split/partition.ts makes them. */
 export interface AnimationRange {
   from: number;

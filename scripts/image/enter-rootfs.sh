@@ -24,7 +24,9 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts"
 ln -s pts/ptmx "$root/dev/ptmx"
 mount -t tmpfs -o nosuid,nodev,mode=1777,size=256m tmpfs "$root/dev/shm"
 ln -s /proc/self/fd "$root/dev/fd"
-for i in 0 1 2; do ln -s "/proc/self/fd/$i" "$root/dev/$(printf 'stdin\nstdout\nstderr' | sed -n "$((i + 1))p")"; done
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
 # Name resolution as the host has it (the runtime's own files on Cloud Run).
 for file in /etc/hosts /etc/resolv.conf; do
   [ -f "$file" ] && [ -f "$root$file" ] && mount --bind "$file" "$root$file"

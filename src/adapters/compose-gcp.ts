@@ -88,6 +88,7 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
   if (config.ROLE === 'renderer') {
     const renderer = composeRenderer(config, { jobStore, blobStore }, logger, { heartbeatMs: 2000 });
     const verifier = taskVerifier(required(config, 'RENDERER_AUDIENCE'));
+    const readiness = async () => readinessOf(await renderer.checks());
     return {
       renderer: {
         taskDeps: composeTaskHandlers(
@@ -101,13 +102,13 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
             webhookSecrets,
             idempotency,
             taskQueue,
-            readiness: async () => readinessOf(await renderer.checks()),
+            readiness,
           },
           logger,
         ),
         verifier,
         maxAttempts: config.TASK_MAX_ATTEMPTS,
-        readiness: async () => readinessOf(await renderer.checks()),
+        readiness,
         logger,
         projectId,
       },

@@ -41,9 +41,8 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   const batches = new SqliteBatchStore({ filePath: path.join(config.DATA_DIR, 'batches.sqlite') });
   const webhookSecrets = new SqliteWebhookSecrets({ filePath: path.join(config.DATA_DIR, 'webhook-secrets.sqlite') });
   const resultCache = new SqliteResultCache({ filePath: path.join(config.DATA_DIR, 'result-cache.sqlite') });
-  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, webhookSecrets, resultCache }, logger, async () =>
-    readinessOf(await renderer.checks()),
-  );
+  const readiness = async () => readinessOf(await renderer.checks());
+  const api = composeApi(config, { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, webhookSecrets, resultCache }, logger, readiness);
   const taskDeps = composeTaskHandlers(
     config,
     {
@@ -55,7 +54,7 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
       webhookSecrets,
       idempotency,
       taskQueue,
-      readiness: async () => readinessOf(await renderer.checks()),
+      readiness,
     },
     logger,
   );

@@ -7,6 +7,7 @@ import type { JobStore } from '../domain/ports/job-store';
 import type { ResultCache } from '../domain/ports/result-cache';
 import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
 import type { TaskQueue } from '../domain/ports/task-queue';
+import type { RunCanaryDeps } from '../domain/canary/run-canary-task';
 import type { RunRenderTaskDeps } from '../domain/run-render-task';
 import type { Logger } from '../logging/logger';
 import type { TaskHandlerDeps } from '../renderer/handle-task';
@@ -26,7 +27,7 @@ export function composeTaskHandlers(
     idempotency: IdempotencyStore;
     taskQueue: TaskQueue;
     /** The renderer's readiness report (as /readyz gives it), which a canary's outcome carries. */
-    readiness: () => Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }>;
+    readiness: RunCanaryDeps['readiness'];
   },
   logger: Logger,
 ): TaskHandlerDeps {

@@ -9,7 +9,8 @@ import { startEmulatedStack, type EmulatedStack } from '../../src/dev/emulated-s
 import { DEFAULT_SANDBOX_MINIMUM } from '../../src/renderer/sandbox/sandbox-layers';
 import { freePort } from '../support/emulators';
 import { runCanary } from '../support/canary';
-import { containerCommand, credentialsOf, findByName, IMAGE, imageExists, processInTree, runContainer, type Container } from '../support/image';
+import { imageRoleLauncher } from '../../src/dev/image-container';
+import { credentialsOf, findByName, IMAGE, imageExists, processInTree, runContainer, type Container, type ContainerOptions } from '../support/image';
 import { inkOf } from '../support/ink';
 import { ffprobe, fixture } from '../support/service-harness';
 
@@ -118,13 +119,12 @@ async function waitForReady(url: string, timeoutMs = 120_000): Promise<void> {
 describe('gcp mode: the two Cloud Run services as containers of the image, on the emulators', () => {
   let stack: EmulatedStack;
   let dataDir: string;
+  let secrets: string;
   let api: Api;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-image-'));
-    // Mounted into each container as Cloud Run mounts a secret: readable by the ingress's own user.
-    const secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-image-secrets-'));
-    fs.chmodSync(secrets, 0o755);
+    secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-image-secrets-'));
     stack = await startEmulatedStack({
       port: await freePort(),
       rendererPort: await freePort(),
@@ -133,13 +133,7 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
       env: { LOG_LEVEL: 'warn', K_REVISION: 'manim-renderer-image-test' },
       taskRetry: { maxAttempts: 10, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
       startTimeoutMs: 120_000,
-      launch: (_role, settings) => {
-        // The image's own DATA_DIR and HOST; the emulators' signing key from the secret mount.
-        const { DATA_DIR: _data, HOST: _host, GCS_SIGNING_KEY_FILE: keyFile, ...env } = settings;
-        fs.copyFileSync(keyFile!, path.join(secrets, 'signing-key.json'));
-        fs.chmodSync(path.join(secrets, 'signing-key.json'), 0o444);
-        return containerCommand({ env: { ...env, GCS_SIGNING_KEY_FILE: '/run/secrets/signing-key.json' }, volumes: [`${secrets}:/run/secrets:ro`] });
-      },
+      launch: imageRoleLauncher(secrets),
     });
     api = apiOf(stack.ingressUrl, stack.apiKey);
     await waitForReady(stack.rendererUrl);
@@ -147,7 +141,7 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
 
   afterAll(async () => {
     await stack?.stop();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of [dataDir, secrets]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs the ingress as the unprivileged manim user with no capabilities, and the renderer as root with Docker\'s', async () => {
@@ -167,22 +161,11 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
   });
 
   it('renders Text, MathTex, 3D and a split scene, each downloaded through its signed URL', async () => {
-    const longWaits = [
-      'from manim import *',
-      '',
-      'class LongWaits(Scene):',
-      '    def construct(self):',
-      '        dot = Dot(color=YELLOW)',
-      '        for _ in range(4):',
-      '            self.play(dot.animate.shift(RIGHT), run_time=1)',
-      '            self.wait(8)',
-      '',
-    ].join('\n');
     const submitted = await Promise.all([
       submit(api, { code: fixture('text_transform.py') }),
       submit(api, { code: fixture('tex_equation.py') }),
       submit(api, { code: fixture('camera_and_3d.py') }),
-      submit(api, { code: longWaits }),
+      submit(api, { code: fixture('long_waits.py') }),
     ]);
     const jobs = await Promise.all(submitted.map((job) => finished(api, job.id)));
     const scenes = jobs.flatMap((job) => job.scenes.map((scene) => ({ job, scene })));
@@ -246,21 +229,28 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
   });
 });
 
+/** The image in local mode as one container on a free port (`docker run -e MODE=local`), once it answers /healthz. */
+async function startLocalContainer(options: ContainerOptions = {}): Promise<{ container: Container; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const container = runContainer({ ...options, env: { MODE: 'local', PORT: String(port), ...options.env } });
+  await waitForHealth(url, container);
+  return { container, url };
+}
+
 describe('local mode: one container is a self-hosted renderer that requires API keys', () => {
   let container: Container;
   let url: string;
+  const firstKey = () => /API key for principal admin \(shown once\): (mrk_\S+)/.exec(container.output())?.[1];
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    container = runContainer({ env: { MODE: 'local', PORT: String(port) } });
-    await waitForHealth(url, container);
+    ({ container, url } = await startLocalContainer());
   });
 
   afterAll(async () => container?.stop());
 
   it('prints its first API key once, refuses callers without one, and renders for the key', async () => {
-    const key = /API key for principal admin \(shown once\): (mrk_\S+)/.exec(container.output())?.[1];
+    const key = firstKey();
     expect(key).toBeDefined();
     expect((await fetch(`${url}/v1/renders`)).status).toBe(401);
     const api = apiOf(url, key!);
@@ -276,25 +266,9 @@ describe('local mode: one container is a self-hosted renderer that requires API 
       fs.rmSync(file, { force: true });
     }
   });
-});
 
-describe('local mode: the same fonts as the set-up', () => {
-  let container: Container;
-  let url: string;
-  let api: Api;
-
-  beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const key = `mrk_${randomBytes(8).toString('hex')}_${randomBytes(24).toString('base64url')}`;
-    container = runContainer({ env: { MODE: 'local', PORT: String(port), INITIAL_API_KEY: key } });
-    await waitForHealth(url, container);
-    api = apiOf(url, key);
-  });
-
-  afterAll(async () => container?.stop());
-
-  it('draws Chinese, Arabic, Devanagari and emoji as glyphs, not as missing-glyph boxes', async () => {
+  it('draws Chinese, Arabic, Devanagari and emoji as glyphs, not as missing-glyph boxes, with the set-up\'s fonts', async () => {
+    const api = apiOf(url, firstKey()!);
     const job = await finished(api, (await submit(api, { code: fixture('scripts.py'), format: 'png' })).id);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-image-fonts-'));
     try {
@@ -319,15 +293,12 @@ describe("on a host that refuses new namespaces (a seccomp filter like Docker's 
   let api: Api;
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
     const key = `mrk_${randomBytes(8).toString('hex')}_${randomBytes(24).toString('base64url')}`;
-    container = runContainer({
-      env: { MODE: 'local', PORT: String(port), INITIAL_API_KEY: key },
+    ({ container, url } = await startLocalContainer({
+      env: { INITIAL_API_KEY: key },
       volumes: [`${path.join(APP_ROOT, 'test', 'support')}:/app/test/support:ro`],
       wrap: ['/usr/bin/python3', '/app/test/support/restricted_host.py', 'docker-seccomp', '--'],
-    });
-    await waitForHealth(url, container);
+    }));
     await waitForReady(url);
     api = apiOf(url, key);
   });

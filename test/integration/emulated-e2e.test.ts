@@ -135,19 +135,7 @@ describe('gcp mode on the emulators', () => {
   });
 
   it('renders a long scene as parts through Cloud Tasks, joined in one output, the parts removed', async () => {
-    // 36 s of video in 8 animations: above the 30 s at which a scene is split, into 4 parts of at least 8 s.
-    const code = [
-      'from manim import *',
-      '',
-      'class LongWaits(Scene):',
-      '    def construct(self):',
-      '        dot = Dot(color=YELLOW)',
-      '        for _ in range(4):',
-      '            self.play(dot.animate.shift(RIGHT), run_time=1)',
-      '            self.wait(8)',
-      '',
-    ].join('\n');
-    const res = await api('/v1/renders', { method: 'POST', body: JSON.stringify({ code, quality: 'low' }) });
+    const res = await api('/v1/renders', { method: 'POST', body: JSON.stringify({ code: fixture('long_waits.py'), quality: 'low' }) });
     expect(res.status).toBe(202);
     const job = await waitFor(((await res.json()) as JobView).id, terminal);
     expect(job.status).toBe('succeeded');

@@ -1,39 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { APP_ROOT } from '../../src/config/config';
+import { containerCommand, type ContainerOptions } from '../../src/dev/image-container';
 
-/** The image `npm run test:image` builds (scripts/image/build.sh) and these tests run. */
-export const IMAGE = process.env.IMAGE ?? 'localhost/manim-render:test';
-const RUN_CONTAINER = path.join(APP_ROOT, 'scripts', 'image', 'run-container.sh');
-
-export function imageExists(): boolean {
-  try {
-    execFileSync('buildah', ['inspect', '--type', 'image', IMAGE], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export interface ContainerOptions {
-  env?: Record<string, string>;
-  /** `host:path` or `host:path:ro`. */
-  volumes?: string[];
-  /** Words run before the image's entrypoint, from the image's file system (e.g. a seccomp filter). */
-  wrap?: string[];
-  command?: string[];
-}
-
-/** The command that runs the image as a container (scripts/image/run-container.sh). */
-export function containerCommand(options: ContainerOptions): { command: string; args: string[]; env: Record<string, string> } {
-  const args = [RUN_CONTAINER, '--image', IMAGE];
-  for (const [name, value] of Object.entries(options.env ?? {})) args.push('-e', `${name}=${value}`);
-  for (const volume of options.volumes ?? []) args.push('-v', volume);
-  if (options.wrap?.length) args.push('--wrap', options.wrap.join(' '));
-  args.push('--', ...(options.command ?? []));
-  return { command: 'bash', args, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } };
-}
+export { IMAGE, containerCommand, imageExists, type ContainerOptions } from '../../src/dev/image-container';
 
 export interface Container {
   child: ChildProcess;

@@ -18,6 +18,7 @@ Processes of the sandbox are then the sandbox uid on the host too: RLIMIT_NPROC 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -67,17 +68,11 @@ def _open_as_owner(pid: int, uid: int):
     os.setresuid(0, uid, 0)  # real and saved uid stay 0, so the permitted set is kept; the effective one is cleared
     try:
         _raise_effective_to_permitted()
-        uid_map = open(f"/proc/{pid}/uid_map", "w")
-        try:
-            gid_map = open(f"/proc/{pid}/gid_map", "w")
-            try:
-                namespace = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
-            except BaseException:
-                gid_map.close()
-                raise
-        except BaseException:
-            uid_map.close()
-            raise
+        with contextlib.ExitStack() as opened:  # closes what was opened if a later open fails
+            uid_map = opened.enter_context(open(f"/proc/{pid}/uid_map", "w"))
+            gid_map = opened.enter_context(open(f"/proc/{pid}/gid_map", "w"))
+            namespace = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+            opened.pop_all()
     finally:
         os.setresuid(0, 0, 0)  # effective uid 0 again: the kernel restores the effective set from the permitted
     return uid_map, gid_map, namespace
