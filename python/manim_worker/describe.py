@@ -45,8 +45,10 @@ def describe(path: Path, fmt: str) -> dict[str, Any]:
         if frame is None:
             raise NotTheMedia("no frame of the video decodes")
         duration = container.duration / av.time_base if container.duration else None
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
         return {
             "codec": codec,
+            "audioCodec": audio,
             "width": frame.width,
             "height": frame.height,
             "durationSeconds": round(float(duration), 6) if duration is not None else None,
@@ -61,7 +63,7 @@ def _describe_png(path: Path) -> dict[str, Any]:
             raise NotTheMedia(f"the image is {image.format}, not PNG")
         image.load()  # decodes every row: a truncated or forged file fails here
         width, height = image.size
-    return {"codec": "png", "width": width, "height": height, "durationSeconds": None}
+    return {"codec": "png", "width": width, "height": height, "durationSeconds": None, "audioCodec": None}
 
 
 def _run(job: dict) -> None:

@@ -66,6 +66,8 @@ class PlayObserver:
 
 # Set per pass.
 _observer: PlayObserver | None = None
+# add_sound calls of the current pass, counted before Manim drops those of skipped animations.
+_sounds = 0
 
 
 def _install_play_hook() -> None:
@@ -83,6 +85,51 @@ def _install_play_hook() -> None:
     CairoRenderer.play = play
 
 
+def _install_sound_counter() -> None:
+    from manim.manager import Manager
+
+    original_add_sound = Manager.add_sound
+
+    def add_sound(self, *args, **kwargs):
+        global _sounds
+        _sounds += 1
+        return original_add_sound(self, *args, **kwargs)
+
+    Manager.add_sound = add_sound
+
+
+def _enter_project(job: dict[str, Any]) -> None:
+    """Makes the project's directory (laid out read-only by the service) the scene's own, as `manim render` run
+    beside its files would: the working directory (relative image, SVG and sound paths), importable (helper
+    modules), and its fonts known to the text renderer by their family names."""
+    project = job.get("projectDir")
+    if not project:
+        return
+    os.chdir(project)
+    sys.path.insert(0, project)
+    # The directory is read-only: Python would try to write __pycache__ there on every import.
+    sys.dont_write_bytecode = True
+    fonts = sorted(p for p in Path(project).rglob("*") if p.suffix.lower() in (".ttf", ".otf") and p.is_file())
+    if fonts:
+        import manimpango
+
+        for font in fonts:
+            manimpango.register_font(str(font))
+
+
+def _forget_project_modules(job: dict[str, Any]) -> None:
+    """Drops the project's own modules imported by a pass, so the next pass imports them afresh, as its
+    namespace is (module-level state a helper keeps must not carry from the plan into the render)."""
+    project = job.get("projectDir")
+    if not project:
+        return
+    inside = project.rstrip(os.sep) + os.sep
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and file.startswith(inside):
+            del sys.modules[name]
+
+
 def _seed_everything(seed: int) -> None:
     import numpy
 
@@ -90,10 +137,13 @@ def _seed_everything(seed: int) -> None:
     numpy.random.seed(seed)
 
 
-def _load_scene_class(source: str, scene_name: str):
+def _load_scene_class(source: str, scene_name: str, project: str | None = None):
     from manim import Scene
 
     namespace: dict[str, Any] = {"__name__": "scene"}
+    if project:
+        # Scenes find their files beside themselves with Path(__file__).parent, as they do under `manim render`.
+        namespace["__file__"] = os.path.join(project, SCENE_FILENAME)
     # The user's file may or may not import Manim itself; either way its names are there, and line numbers
     # stay the user's own because nothing is prepended to the source.
     exec("from manim import *", namespace)
@@ -200,14 +250,14 @@ def _plan(job: dict[str, Any]) -> _Planner:
     try:
         with tempconfig({**_base_config(job), "dry_run": True}):
             _seed_everything(job["seed"])
-            scene = _load_scene_class(job["code"], job["scene"])(skip_animations=True)
+            scene = _load_scene_class(job["code"], job["scene"], job.get("projectDir"))(skip_animations=True)
             scene.render()
     finally:
         _observer = None
     return planner
 
 
-def _render(job: dict[str, Any], total: int | None) -> Path:
+def _render(job: dict[str, Any], total: int | None) -> tuple[Path, bool]:
     from manim import tempconfig
 
     global _observer
@@ -224,20 +274,22 @@ def _render(job: dict[str, Any], total: int | None) -> Path:
     try:
         with tempconfig(config):
             _seed_everything(job["seed"])
-            scene = _load_scene_class(job["code"], job["scene"])()
+            scene = _load_scene_class(job["code"], job["scene"], job.get("projectDir"))()
             scene.render()
             writer = scene.renderer.file_writer
             produced = writer.image_file_path if job["format"] == "png" else writer.movie_file_path
+            sound = bool(getattr(writer, "includes_sound", False)) or _sounds > 0
     finally:
         _observer = None
     if not produced or not Path(produced).is_file():
         raise NoOutput("the scene finished without writing any output")
-    return Path(produced)
+    return Path(produced), sound
 
 
-def _emit_result(produced: Path, job: dict[str, Any]) -> None:
+def _emit_result(rendered: tuple[Path, bool], job: dict[str, Any]) -> None:
     # Only the path: what the file holds is read by the service's own reader (describe.py), never taken from here.
-    emit("result", file=os.path.relpath(produced, job["outputDir"]))
+    produced, sound = rendered
+    emit("result", file=os.path.relpath(produced, job["outputDir"]), **({"sound": True} if sound else {}))
 
 
 def _await_verdict() -> dict[str, Any]:
@@ -260,12 +312,15 @@ def _copy_glyphs(job: dict[str, Any]) -> None:
 
 
 def _run(job: dict[str, Any]) -> None:
+    global _sounds
     _copy_glyphs(job)
+    _enter_project(job)
     register_source(job["code"])
     total = None
     if job.get("plan", True) and job["format"] != "png":
         try:
             planner = _plan(job)
+            planned_sounds = _sounds
         except SceneNotFound:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever the skipped run raised, the real render may not
@@ -273,10 +328,15 @@ def _run(job: dict[str, Any]) -> None:
             # one, can compute a negative run time the frame-by-frame render never sees. Render it whole without
             # a plan (no split, no progress total); if the scene is really broken, the render raises too.
             emit("plan_failed", exception=type(exc).__name__[:200], message=str(exc)[:2000])
+            _forget_project_modules(job)
+            _sounds = 0
             _emit_result(_render(job, None), job)
             return
+        finally:
+            _forget_project_modules(job)
+        _sounds = 0
         total = len(planner.run_times)
-        emit("plan", animations=total, runTimes=planner.run_times, timeBasedFrom=planner.time_based_from)
+        emit("plan", animations=total, runTimes=planner.run_times, timeBasedFrom=planner.time_based_from, sounds=planned_sounds)
         if job.get("planGate"):
             verdict = _await_verdict()
             if verdict.get("render") is not True:
@@ -290,6 +350,7 @@ def _load() -> dict[str, Any]:
     import manim
 
     _install_play_hook()
+    _install_sound_counter()
     return {"manim": manim.__version__}
 
 

@@ -66,6 +66,17 @@ export function composeApi(
         defaultTimeoutSeconds: config.DEFAULT_TIMEOUT_SECONDS,
         maxTimeoutSeconds: config.MAX_TIMEOUT_SECONDS,
       },
+      projectFiles: {
+        blobStore: ports.blobStore,
+        clock: systemClock,
+        limits: {
+          maxFiles: config.MAX_PROJECT_FILES,
+          maxFileBytes: config.MAX_PROJECT_FILE_BYTES,
+          maxTotalBytes: config.MAX_PROJECT_BYTES,
+          maxInlineBytes: config.MAX_INLINE_FILE_BYTES,
+          retentionDays: config.JOB_RETENTION_DAYS,
+        },
+      },
       readiness,
       signedUrlSeconds: config.SIGNED_URL_SECONDS,
     },

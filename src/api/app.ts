@@ -9,6 +9,7 @@ import { healthRouter } from './routes/health';
 import { batchesRouter } from './routes/batches';
 import { renderEventsRouter } from './routes/render-events';
 import { rendersRouter } from './routes/renders';
+import { projectFilesRouter } from './routes/project-files';
 import { webhooksRouter } from './routes/webhooks';
 import { sceneFilesRouter } from './routes/scene-files';
 import { webhookTasksRouter } from './routes/webhook-tasks';
@@ -26,9 +27,12 @@ export function createApiApp(deps: ApiDeps): Express {
   });
   // Cloud Tasks' webhook deliveries (gcp mode) carry their own OIDC token, not a caller's credentials.
   if (deps.webhookTasks) app.use(webhookTasksRouter(deps.webhookTasks));
-  // JSON-escaped code can take up to six bytes per source byte; leave room for the other fields.
-  app.use(express.json({ limit: deps.limits.maxCodeBytes * 6 + 64 * 1024, strict: true }));
+  // JSON-escaped code can take up to six bytes per source byte, base64 four per three; leave room for the rest.
+  // Callers are known before any body is read; a file upload's body is bytes, whatever its content type says.
   app.use(authenticate({ auth: deps.auth, apiKeys: deps.apiKeys }));
+  app.use(projectFilesRouter(deps));
+  const inlineFiles = Math.ceil((deps.projectFiles.limits.maxInlineBytes * 4) / 3);
+  app.use(express.json({ limit: deps.limits.maxCodeBytes * 6 + inlineFiles + 64 * 1024, strict: true }));
   app.use(rendersRouter(deps));
   app.use(sceneFilesRouter(deps));
   app.use(renderEventsRouter(deps));

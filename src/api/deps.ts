@@ -16,6 +16,7 @@ import type { ApiKeyStore } from '../domain/ports/api-key-store';
 import type { IngressAuth } from './middleware/authenticate';
 import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
 import type { WebhookTargetPolicy } from '../webhooks/post-webhook';
+import type { ProjectFileDeps } from '../domain/project-files/stored-project-file';
 
 /** What a readiness check reports: ready or not, and why, per dependency. */
 export interface ReadinessReport {
@@ -43,6 +44,8 @@ export interface ApiDeps {
   /** The Google Cloud project, so request logs carry trace ids Cloud Logging links (gcp mode). */
   projectId?: string;
   limits: SubmitLimits;
+  /** Where project files are kept and how many a render may carry. */
+  projectFiles: ProjectFileDeps;
   readiness: () => Promise<ReadinessReport>;
   /** Lifetime of the signed URLs video downloads redirect to, where the blob store signs them. */
   signedUrlSeconds: number;

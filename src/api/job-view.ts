@@ -15,6 +15,7 @@ function sceneView(jobId: string, scene: SceneRecord): SceneView {
     attempts: scene.attempts,
     ...(scene.cacheHit && { cacheHit: true }),
     ...(scene.planFailure !== undefined && { planFailure: scene.planFailure }),
+    ...(scene.notices?.length && { notices: scene.notices }),
     ...(scene.split && {
       split: { parts: scene.split.parts.length, ...(scene.split.fallback !== undefined && { fallbackReason: scene.split.fallback }) },
     }),
@@ -26,6 +27,7 @@ function sceneView(jobId: string, scene: SceneRecord): SceneView {
         durationSeconds: scene.output.durationSeconds,
         width: scene.output.width,
         height: scene.output.height,
+        ...(scene.output.audioCodec && { audioCodec: scene.output.audioCodec }),
       },
     }),
     ...(scene.error && { error: scene.error }),
@@ -44,6 +46,7 @@ export function toJobView(job: JobRecord): JobView {
     format: job.format,
     timeoutSeconds: job.timeoutSeconds,
     metadata: job.metadata,
+    ...(job.files?.length && { files: job.files }),
     scenes: job.scenes.map((scene) => sceneView(job.id, scene)),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,

@@ -4,6 +4,7 @@ import { errorBodySchema } from '../contracts/error-body';
 import { webhookSecretSchema } from '../contracts/webhook-event';
 import { jobListSchema, jobViewSchema, listJobsQuerySchema } from '../contracts/job';
 import { createRenderRequestSchema, sceneNameSchema } from '../contracts/render-request';
+import { createUploadRequestSchema, sha256Schema, storedFileViewSchema, uploadTicketSchema } from '../contracts/project-files';
 
 interface Operation {
   method: 'get' | 'post' | 'delete';
@@ -12,6 +13,8 @@ interface Operation {
   pathParams?: Record<string, z.ZodType>;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** A body of raw bytes rather than JSON. */
+  rawBody?: { description: string };
   /** Success responses: a JSON schema, or a media type and description for files and empty answers. */
   responses: Record<number, z.ZodType | { description: string; mediaType?: string }>;
   errors: number[];
@@ -86,6 +89,30 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'post',
+    path: '/v1/files',
+    summary: 'Store a project file (image, SVG, audio, font, module, data): the bytes as the body; name it in renders by its sha256',
+    rawBody: { description: 'the file\'s bytes; its kind is read from them (png, jpeg, gif, svg, wav, mp3, ogg, ttf/otf, json, text)' },
+    responses: { 201: storedFileViewSchema },
+    errors: [400, 401, 403, 413],
+  },
+  {
+    method: 'post',
+    path: '/v1/files/uploads',
+    summary: 'A signed URL to PUT a large file straight to Cloud Storage (gcp mode); checked against its hash before a render uses it',
+    body: createUploadRequestSchema,
+    responses: { 201: uploadTicketSchema, 200: uploadTicketSchema },
+    errors: [400, 401, 403],
+  },
+  {
+    method: 'get',
+    path: '/v1/files/{sha256}',
+    summary: 'One of your stored files (a signed upload is checked here on first sight)',
+    pathParams: { sha256: sha256Schema },
+    responses: { 200: storedFileViewSchema },
+    errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'post',
     path: '/v1/batches',
     summary: 'Submit a batch: inline items or every .py under a gs:// prefix; one job per item. Send Idempotency-Key from schedulers',
     body: createBatchRequestSchema,
@@ -144,6 +171,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       summary: op.summary,
       ...(parameters.length > 0 && { parameters }),
       ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } }),
+      ...(op.rawBody && {
+        requestBody: { required: true, description: op.rawBody.description, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      }),
       responses,
       ...(op.public && { security: [] }),
     };

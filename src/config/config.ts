@@ -25,6 +25,12 @@ const configSchema = z
     LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
     PYTHON: z.string().min(1).default(path.join(APP_ROOT, '.venv', 'bin', 'python')),
     MAX_CODE_BYTES: int(1, 4 * 1024 * 1024).default(256 * 1024),
+    /** Project files (images, audio, fonts, modules, data) one render may carry, and their bytes (domain/project-files/). */
+    MAX_PROJECT_FILES: int(0, 10_000).default(100),
+    MAX_PROJECT_FILE_BYTES: int(1, 2 ** 34).default(64 * 1024 * 1024),
+    MAX_PROJECT_BYTES: int(1, 2 ** 36).default(256 * 1024 * 1024),
+    /** Bytes of the files sent inline (base64 in `POST /v1/renders`); larger ones go through `POST /v1/files`. */
+    MAX_INLINE_FILE_BYTES: int(0, 16 * 1024 * 1024).default(8 * 1024 * 1024),
     DEFAULT_TIMEOUT_SECONDS: int(1, 3600).default(120),
     MAX_TIMEOUT_SECONDS: int(1, 3600).default(600),
     RENDER_CONCURRENCY: int(1, 64).default(1),

@@ -17,6 +17,8 @@ export const renderOutputSchema = z.object({
   durationSeconds: z.number().nonnegative().nullable(),
   width: z.number().int().positive(),
   height: z.number().int().positive(),
+  /** The codec of the file's audio track (the scene added sound); absent: the file is silent. */
+  audioCodec: z.string().optional(),
 });
 export type RenderOutput = z.infer<typeof renderOutputSchema>;
 
@@ -46,6 +48,8 @@ export const sceneViewSchema = z.object({
    * where the render itself did not: the scene was then rendered whole, without a split or a progress total.
    */
   planFailure: z.string().optional(),
+  /** What the user should know of a render that succeeded (e.g. a gif has no room for the scene's sound). */
+  notices: z.array(z.string()).optional(),
   output: renderOutputSchema.optional(),
   error: renderErrorSchema.optional(),
   startedAt: z.string().optional(),
@@ -62,6 +66,8 @@ export const jobViewSchema = z.object({
   format: formatSchema,
   timeoutSeconds: z.number().int().positive(),
   metadata: metadataSchema,
+  /** The project files laid out beside the scene, by path and hash. */
+  files: z.array(z.object({ path: z.string(), sha256: z.string(), size: z.number().int().nonnegative() })).optional(),
   scenes: z.array(sceneViewSchema),
   createdAt: z.string(),
   updatedAt: z.string(),

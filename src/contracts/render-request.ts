@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { projectFileSchema } from './project-files';
 import { formatSchema, qualitySchema } from './quality';
 
 /** A Python class name: what a scene name must look like. Also keeps names safe in paths and URLs. */
@@ -19,6 +20,11 @@ export const metadataSchema = z
  */
 export const createRenderRequestSchema = z.strictObject({
   code: z.string().min(1, 'code is empty'),
+  /**
+   * Files the scene uses, laid out under their relative paths in its working directory: each inline (`content`,
+   * base64) or uploaded before (`sha256`). Their count, sizes and kinds are checked by the use case.
+   */
+  files: z.array(projectFileSchema).max(1000).optional(),
   scenes: z.array(sceneNameSchema).min(1).max(50).optional(),
   quality: qualitySchema.default('medium'),
   format: formatSchema.default('mp4'),

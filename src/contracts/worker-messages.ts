@@ -23,6 +23,11 @@ export const workerRenderJobSchema = z.object({
   glyphDir: z.string().optional(),
   /** Formulas this principal's earlier renders compiled (tex-cache.ts), copied into the TeX directory likewise. */
   texSeedDir: z.string().optional(),
+  /**
+   * The project's files (read-only, laid out by the service): the scene's working directory, importable, its fonts
+   * registered with the text renderer.
+   */
+  projectDir: z.string().optional(),
   /** Render only these animations (a part of a split render); `upto` null: to the end. */
   range: z
     .object({
@@ -79,6 +84,8 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
     runTimes: z.array(z.number().nonnegative()).max(100_000),
     /** The first animation a `dt` updater was in the scene for, if any. */
     timeBasedFrom: z.number().int().nonnegative().nullable(),
+    /** How many times the scene called add_sound (its audio spans the whole timeline: no split). */
+    sounds: z.number().int().nonnegative().optional(),
   }),
   /**
    * The plan pass raised (skipping animations can make a scene do what its render does not, e.g. a `dt` updater
@@ -97,6 +104,8 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('result'),
     file: z.string().max(4096),
+    /** The render worker's word that the scene added sound (for notices only; the file's audio is the reader's to say). */
+    sound: z.boolean().optional(),
     /** A describe worker's reading of the file it was given; the service takes it from no other worker. */
     media: z
       .object({
@@ -104,6 +113,8 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
         width: z.number().int().positive().max(16384),
         height: z.number().int().positive().max(16384),
         durationSeconds: z.number().nonnegative().max(7 * 24 * 3600).nullable(),
+        /** The codec of the file's first audio stream, or null: it has none. */
+        audioCodec: z.string().max(64).nullable().optional(),
       })
       .optional(),
   }),

@@ -55,6 +55,8 @@ export function classifyRenderFailure(failure: RawRenderFailure, log: string): C
         code: 'output_limit',
         message: `the output is ${failure.bytes} bytes, over the ${failure.limitBytes}-byte limit; lower the quality or shorten the scene`,
       });
+    case 'files_unavailable':
+      return permanent({ code: 'files_unavailable', message: `${failure.message}; upload it again and submit a new render` });
   }
 }
 

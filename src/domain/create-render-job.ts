@@ -13,6 +13,8 @@ import type { JobStore } from './ports/job-store';
 import type { SceneInspector } from './ports/scene-inspector';
 import type { TaskQueue } from './ports/task-queue';
 import { renderTaskName } from './task-names';
+import { resolveProjectFiles, type JobFile } from './project-files/resolve-project-files';
+import type { ProjectFileDeps } from './project-files/stored-project-file';
 
 export interface SubmitLimits {
   maxCodeBytes: number;
@@ -32,6 +34,8 @@ export interface CreateRenderJobDeps {
   ids: IdGenerator;
   clock: Clock;
   limits: SubmitLimits;
+  /** Where the files a request carries or names are kept; without it, a request with files is refused. */
+  projectFiles?: ProjectFileDeps;
 }
 
 /**
@@ -106,8 +110,9 @@ async function createNewRenderJob(
     });
   }
 
+  const files = await jobFilesOf(deps, params.owner, request);
   const now = deps.clock.now();
-  const digest = deps.cache && codeDigest(request.code);
+  const digest = deps.cache && codeDigest(request.code, files);
   const records = await Promise.all(scenes.map((name) => sceneRecordFor(deps, { owner: params.owner, jobId: params.id, scene: name, request, digest, now })));
   const toRender = records.filter((scene) => scene.status === 'queued').map((scene) => scene.name);
 
@@ -115,6 +120,7 @@ async function createNewRenderJob(
     id: params.id,
     owner: params.owner,
     code: request.code,
+    ...(files.length > 0 && { files }),
     quality: request.quality,
     format: request.format,
     timeoutSeconds,
@@ -145,6 +151,12 @@ async function createNewRenderJob(
     });
   }
   return job;
+}
+
+async function jobFilesOf(deps: CreateRenderJobDeps, owner: string, request: CreateRenderRequest): Promise<JobFile[]> {
+  if (!request.files?.length) return [];
+  if (!deps.projectFiles) throw new ValidationError('files_not_supported', 'this submit path takes no project files');
+  return resolveProjectFiles(deps.projectFiles, { owner, files: request.files });
 }
 
 /** A new scene: reused from an identical earlier render when the cache has one, otherwise queued. */

@@ -1,5 +1,6 @@
 import type { OutputFormat, Quality } from '../contracts/quality';
 import type { RenderError, SceneStatus } from '../contracts/job';
+import type { JobFileView as JobFile } from '../contracts/project-files';
 
 /** What a finished scene produced, as stored. The API turns `blobKey` into a URL. */
 export interface StoredOutput {
@@ -9,6 +10,8 @@ export interface StoredOutput {
   durationSeconds: number | null;
   width: number;
   height: number;
+  /** The codec of its audio track; absent: it has none. */
+  audioCodec?: string;
 }
 
 /** One scene of a job: the unit that is queued, rendered and retried on its own. */
@@ -31,6 +34,8 @@ export interface SceneRecord {
   split?: SceneSplit;
   /** Why the plan pass failed where the render did not (the scene was rendered whole, without a plan). */
   planFailure?: string;
+  /** What the user should know of a render that succeeded (e.g. a gif has no room for the scene's sound). */
+  notices?: string[];
   startedAt?: string;
   finishedAt?: string;
   updatedAt: string;
@@ -78,6 +83,8 @@ export interface JobRecord {
   id: string;
   owner: string;
   code: string;
+  /** Files laid out beside the scene in its working directory, by hash (domain/project-files/). */
+  files?: JobFile[];
   quality: Quality;
   format: OutputFormat;
   timeoutSeconds: number;

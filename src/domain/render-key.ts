@@ -11,7 +11,14 @@ export function renderKey(params: { codeDigest: string; scene: string; quality: 
     .digest('hex');
 }
 
-/** The code's part of the render key, hashed once per submit however many scenes the file has. */
-export function codeDigest(code: string): string {
-  return createHash('sha256').update(code).digest('hex');
+/**
+ * The code's part of the render key, hashed once per submit however many scenes the file has: the scene file and
+ * every project file beside it (its path and its bytes' hash), in path order, so the same project keys the same
+ * however its files were listed.
+ */
+export function codeDigest(code: string, files: ReadonlyArray<{ path: string; sha256: string }> = []): string {
+  const hash = createHash('sha256').update(code);
+  if (files.length === 0) return hash.digest('hex');
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return hash.update(JSON.stringify(sorted.map((file) => [file.path, file.sha256]))).digest('hex');
 }

@@ -15,6 +15,8 @@ import { planGateFor } from './split/plan-gate';
 import type { SplitPolicy } from './split/plan-split';
 import { recordPartAttempt } from './split/run-part-task';
 import { resumeSplit } from './split/split-tasks';
+import { jobFileSources } from './project-files/job-file-sources';
+import { renderNotices } from './render-notices';
 
 export interface RunRenderTaskDeps {
   jobStore: JobStore;
@@ -104,6 +106,7 @@ export async function runRenderTask(
     attempt = await deps.renderer.render({
       owner: job.owner,
       code: job.code,
+      files: jobFileSources(deps.blobStore, job),
       scene,
       quality: job.quality,
       format: job.format,
@@ -151,6 +154,7 @@ export async function runRenderTask(
       const key = outputKey(jobId, scene, job.format);
       const stored = await deps.blobStore.putFile({ key, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
       const { filePath: _local, ...described } = attempt.file;
+      const notices = renderNotices(job.format, attempt);
       const recorded = await deps.jobStore.finishScene({
         jobId,
         scene,
@@ -160,6 +164,7 @@ export async function runRenderTask(
           output: { ...described, bytes: stored.bytes, blobKey: key },
           logKey: logBlob,
           ...(attempt.planFailure !== undefined && { planFailure: attempt.planFailure }),
+          ...(notices.length > 0 && { notices }),
         },
         now: deps.clock.now(),
       });

@@ -73,6 +73,7 @@ export function finishTransition(
         output: params.outcome.output,
         ...(params.outcome.cacheHit && { cacheHit: true }),
         ...(params.outcome.planFailure !== undefined && { planFailure: params.outcome.planFailure }),
+        ...(params.outcome.notices?.length && { notices: params.outcome.notices }),
       }
     : { ...base, error: params.outcome.error };
 }

@@ -13,6 +13,7 @@ import type {
 } from '../domain/ports/scene-renderer';
 import type { GlyphCache } from './glyph-cache';
 import type { TexCache } from './tex-cache';
+import { layOutProject, ProjectFileUnavailable } from './project/lay-out-project';
 import { describeOutput } from './untrusted/describe-output';
 import { takeOutput } from './untrusted/take-output';
 import type { LeasedWorker, WarmWorkerPool } from './worker/warm-worker-pool';
@@ -24,6 +25,8 @@ const MEDIA_SUBDIR = 'media';
 const PARTS_SUBDIR = 'parts';
 /** Where a render's formulas from the TeX cache are put, beside its media directory. */
 const TEX_SEED_SUBDIR = 'tex-seed';
+/** Where a render's project files are laid out, beside its media directory: the scene's working directory. */
+const PROJECT_SUBDIR = 'project';
 /** Manim's TeX directory inside the media directory. */
 const TEX_SUBDIR = path.posix.join(MEDIA_SUBDIR, 'Tex');
 
@@ -59,15 +62,17 @@ export class ManimSceneRenderer implements SceneRenderer {
     const glyphDir = this.params.glyphs?.readyDir;
     const texCache = request.owner !== undefined ? this.params.texCache : undefined;
     let seeded = 0;
+    const files = request.files ?? [];
     return this.runJob({
       format: request.format,
       timeoutSeconds: request.timeoutSeconds,
       signal: request.signal,
       onMessage,
+      prepare: async (leased: LeasedWorker) => {
+        if (files.length > 0) await layOutProject({ root: path.join(leased.workDir, PROJECT_SUBDIR), files });
+        if (texCache) seeded = await texCache.seed(request.owner!, path.join(leased.workDir, TEX_SEED_SUBDIR));
+      },
       ...(texCache && {
-        prepare: async (leased: LeasedWorker) => {
-          seeded = await texCache.seed(request.owner!, path.join(leased.workDir, TEX_SEED_SUBDIR));
-        },
         // The worker is dead by now: what it left in its TeX directory can no longer change.
         afterRun: async (leased: LeasedWorker, outcome: WorkerOutcome) => {
           if (outcome.kind !== 'result') return;
@@ -76,7 +81,8 @@ export class ManimSceneRenderer implements SceneRenderer {
         },
       }),
       ...(onPlan && {
-        onPlan: (plan: Extract<WorkerMessage, { type: 'plan' }>) => onPlan({ runTimes: plan.runTimes, timeBasedFrom: plan.timeBasedFrom }),
+        onPlan: (plan: Extract<WorkerMessage, { type: 'plan' }>) =>
+          onPlan({ runTimes: plan.runTimes, timeBasedFrom: plan.timeBasedFrom, ...(plan.sounds && { sounds: plan.sounds }) }),
       }),
       job: (leased) => ({
         mode: 'render',
@@ -91,6 +97,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         ...(onPlan && { planGate: true }),
         ...(glyphDir !== undefined && { glyphDir }),
         ...(seeded > 0 && { texSeedDir: path.join(leased.jobDir, TEX_SEED_SUBDIR) }),
+        ...(files.length > 0 && { projectDir: path.join(leased.jobDir, PROJECT_SUBDIR) }),
         ...(request.range && { range: request.range }),
       }),
       describe: () => ({ animations, boundaries, ...(planFailure !== undefined && { planFailure }) }),
@@ -143,7 +150,14 @@ export class ManimSceneRenderer implements SceneRenderer {
     const started = process.hrtime.bigint();
     let outcome: WorkerOutcome;
     try {
-      await params.prepare?.(leased);
+      try {
+        await params.prepare?.(leased);
+      } catch (error) {
+        if (!(error instanceof ProjectFileUnavailable)) throw error;
+        const log = leased.worker.output().text;
+        await leased.release();
+        return { ok: false, failure: { reason: 'files_unavailable', message: error.message }, log, renderSeconds: 0, ...params.describe(), dispose: async () => undefined };
+      }
       outcome = await leased.worker.run({
         job: params.job(leased),
         timeoutSeconds: params.timeoutSeconds,
@@ -157,7 +171,8 @@ export class ManimSceneRenderer implements SceneRenderer {
     }
     const renderSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     await params.afterRun?.(leased, outcome);
-    const base = { log: leased.worker.output().text, renderSeconds, ...params.describe(), dispose: () => leased.release() };
+    const sound = outcome.kind === 'result' && outcome.sound === true;
+    const base = { log: leased.worker.output().text, renderSeconds, ...params.describe(), ...(sound && { sound }), dispose: () => leased.release() };
 
     if (outcome.kind !== 'result') return { ...base, ok: false, failure: failureOf(outcome) };
     // Every process of the sandbox is dead: the file is taken out of its directory, then read by a reader of our own.
@@ -182,6 +197,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         durationSeconds: params.format === 'png' ? null : media.durationSeconds,
         width: media.width,
         height: media.height,
+        ...(media.audioCodec && { audioCodec: media.audioCodec }),
       },
     };
   }

@@ -49,11 +49,28 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       const content = randomBytes(100_000);
       const key = `${prefix}/Intro/Intro.mp4`;
       expect(await store.putFile({ key, filePath: sourceFile(content), contentType: 'video/mp4' })).toEqual({
-        bytes: content.length,
+      bytes: content.length,
         contentType: 'video/mp4',
       });
-      expect(await store.stat({ key })).toEqual({ bytes: content.length, contentType: 'video/mp4' });
+      expect(await store.stat({ key })).toEqual({ updatedAt: expect.any(String),bytes: content.length, contentType: 'video/mp4' });
       expect((await readAll(store.read({ key }))).equals(content)).toBe(true);
+    });
+
+    it('stores bytes from memory, says when each blob was written, and deletes one blob alone', async () => {
+      const bytes = randomBytes(3000);
+      const key = `${prefix}/files/a`;
+      const before = Date.now();
+      await store.putBytes({ key, bytes, contentType: 'image/png' });
+      const info = await store.stat({ key });
+      expect(info).toMatchObject({ bytes: 3000, contentType: 'image/png' });
+      // Within the clocks' skew of this machine and the store's.
+      expect(Math.abs(Date.parse(info!.updatedAt) - before)).toBeLessThan(60_000);
+      expect((await readAll(store.read({ key }))).equals(bytes)).toBe(true);
+      await store.putBytes({ key: `${key}b`, bytes, contentType: 'image/png' });
+      await store.delete({ key });
+      await store.delete({ key }); // a missing blob is no error
+      expect(await store.stat({ key })).toBeNull();
+      expect(await store.stat({ key: `${key}b` })).not.toBeNull();
     });
 
     it('reads exactly the bytes of an inclusive range', async () => {
@@ -84,7 +101,7 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       const key = `${prefix}/Intro/render.log`;
       const text = 'Traceback: naïve → ✗\n';
       await store.putText({ key, text, contentType: 'text/plain; charset=utf-8' });
-      expect(await store.stat({ key })).toEqual({ bytes: Buffer.byteLength(text), contentType: 'text/plain; charset=utf-8' });
+      expect(await store.stat({ key })).toEqual({ updatedAt: expect.any(String),bytes: Buffer.byteLength(text), contentType: 'text/plain; charset=utf-8' });
       expect((await readAll(store.read({ key }))).toString('utf8')).toBe(text);
     });
 
@@ -93,7 +110,7 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       const to = `${prefix}/copy-to/out.txt`;
       await store.putText({ key: from, text: 'the same bytes', contentType: 'text/x-log' });
       await store.copy({ fromKey: from, toKey: to });
-      expect(await store.stat({ key: to })).toEqual({ bytes: 14, contentType: 'text/x-log' });
+      expect(await store.stat({ key: to })).toEqual({ updatedAt: expect.any(String),bytes: 14, contentType: 'text/x-log' });
       expect((await readAll(store.read({ key: to }))).toString()).toBe('the same bytes');
       expect(await store.stat({ key: from })).not.toBeNull();
     });
@@ -113,7 +130,7 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       const key = `${prefix}/Intro/render.log`;
       await store.putText({ key, text: 'first attempt, much longer', contentType: 'text/plain' });
       await store.putText({ key, text: 'second', contentType: 'text/x-log' });
-      expect(await store.stat({ key })).toEqual({ bytes: 6, contentType: 'text/x-log' });
+      expect(await store.stat({ key })).toEqual({ updatedAt: expect.any(String),bytes: 6, contentType: 'text/x-log' });
       expect((await readAll(store.read({ key }))).toString()).toBe('second');
     });
 
@@ -130,7 +147,7 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       for (const key of [...gone, ...kept]) await store.putText({ key, text: key, contentType: 'text/plain' });
       await store.deletePrefix({ prefix: `${prefix}/` });
       for (const key of gone) expect(await store.stat({ key })).toBeNull();
-      for (const key of kept) expect(await store.stat({ key })).toEqual({ bytes: key.length, contentType: 'text/plain' });
+      for (const key of kept) expect(await store.stat({ key })).toEqual({ updatedAt: expect.any(String),bytes: key.length, contentType: 'text/plain' });
       for (const key of kept) await store.deletePrefix({ prefix: `${key.split('/').slice(0, 2).join('/')}/` });
     });
 

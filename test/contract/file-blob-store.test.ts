@@ -67,7 +67,7 @@ describe('FileBlobStore', () => {
   it('keeps blobs and their content types for a new store on the same directory', async () => {
     await store.putText({ key: 'jobs/j1/A/render.log', text: 'hello', contentType: 'text/plain; charset=utf-8' });
     const reopened = new FileBlobStore({ rootDir: root });
-    expect(await reopened.stat({ key: 'jobs/j1/A/render.log' })).toEqual({ bytes: 5, contentType: 'text/plain; charset=utf-8' });
+    expect(await reopened.stat({ key: 'jobs/j1/A/render.log' })).toEqual({ updatedAt: expect.any(String), bytes: 5, contentType: 'text/plain; charset=utf-8' });
   });
 
   it('leaves no partial file behind when the source cannot be read', async () => {

@@ -106,6 +106,19 @@ describe('GcsBlobStore', () => {
     expect(Buffer.from(await part.arrayBuffer()).equals(content.subarray(100, 200))).toBe(true);
   });
 
+  it('signs a V4 upload URL that a client PUTs the bytes to, with the content type it was signed for', async () => {
+    const content = randomBytes(7000);
+    const key = `uploads/${randomUUID().replace(/-/g, '')}/${'a'.repeat(64)}`;
+    const url = new URL(await sharedStore().signedUploadUrl({ key, contentType: 'audio/mpeg', expiresInSeconds: 900 }));
+    expect(url.searchParams.get('X-Goog-Algorithm')).toBe('GOOG4-RSA-SHA256');
+    expect(url.searchParams.get('X-Goog-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Goog-SignedHeaders')).toMatch(/content-type/);
+    const put = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'audio/mpeg' }, body: content });
+    expect(put.status).toBe(200);
+    const [downloaded] = await raw.bucket(bucket).file(key).download();
+    expect(downloaded.equals(content)).toBe(true);
+  });
+
   it('refuses keys and prefixes the service never builds, and deletes nothing for them', async () => {
     const key = `${prefix}/Intro/render.log`;
     await sharedStore().putText({ key, text: 'kept', contentType: 'text/plain' });
@@ -115,6 +128,6 @@ describe('GcsBlobStore', () => {
     for (const bad of ['', '/', 'jobs', `${prefix}/../`]) {
       await expect(sharedStore().deletePrefix({ prefix: bad })).rejects.toThrow(/invalid blob (key|prefix)/);
     }
-    expect(await sharedStore().stat({ key })).toEqual({ bytes: 4, contentType: 'text/plain' });
+    expect(await sharedStore().stat({ key })).toMatchObject({ bytes: 4, contentType: 'text/plain' });
   });
 });

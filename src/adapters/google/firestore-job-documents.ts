@@ -26,6 +26,8 @@ export interface JobDocument {
   /** A list, not a map: metadata keys are the caller's, and Firestore reserves field names like `__x__`. */
   metadata: Array<{ key: string; value: string }>;
   code: string;
+  /** The project files beside the scene, by hash (their bytes are in Cloud Storage). */
+  files?: Array<{ path: string; sha256: string; size: number }>;
   sceneNames: string[];
   webhookUrl?: string;
   batchId?: string;
@@ -50,6 +52,7 @@ export function toJobDocument(job: JobRecord, expireAt: Timestamp): JobDocument 
     timeoutSeconds: job.timeoutSeconds,
     metadata: Object.entries(job.metadata).map(([key, value]) => ({ key, value })),
     code: job.code,
+    ...(job.files?.length && { files: job.files }),
     sceneNames: job.scenes.map((s) => s.name),
     ...(job.webhookUrl && { webhookUrl: job.webhookUrl }),
     ...(job.batchId && { batchId: job.batchId }),
@@ -81,6 +84,7 @@ export function fromJobDocument(id: string, data: DocumentData, scenes: SceneRec
     id,
     owner: doc.owner,
     code: doc.code,
+    ...(doc.files?.length && { files: doc.files }),
     quality: doc.quality as JobRecord['quality'],
     format: doc.format as JobRecord['format'],
     timeoutSeconds: doc.timeoutSeconds,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type Bucket } from '@google-cloud/storage';
-import type { BlobInfo, BlobStore } from '../../domain/ports/blob-store';
+import type { BlobInfo, BlobStore, StoredBlobInfo } from '../../domain/ports/blob-store';
 
 export interface GcsBlobStoreOptions {
   bucket: string;
@@ -76,10 +76,21 @@ export class GcsBlobStore implements BlobStore {
     });
   }
 
-  async stat({ key }: { key: string }): Promise<BlobInfo | null> {
+  async putBytes({ key, bytes, contentType }: { key: string; bytes: Buffer; contentType: string }): Promise<void> {
+    await this.bucket.file(checkedKey(key)).save(bytes, {
+      resumable: bytes.length >= RESUMABLE_FROM_BYTES,
+      metadata: { contentType, cacheControl: OUTPUT_CACHE_CONTROL },
+    });
+  }
+
+  async stat({ key }: { key: string }): Promise<StoredBlobInfo | null> {
     try {
       const [metadata] = await this.bucket.file(checkedKey(key)).getMetadata();
-      return { bytes: Number(metadata.size), contentType: metadata.contentType ?? 'application/octet-stream' };
+      return {
+        bytes: Number(metadata.size),
+        contentType: metadata.contentType ?? 'application/octet-stream',
+        updatedAt: new Date(metadata.updated ?? metadata.timeCreated ?? Date.now()).toISOString(),
+      };
     } catch (error) {
       if ((error as { code?: unknown }).code === 404) return null;
       throw error;
@@ -109,6 +120,20 @@ export class GcsBlobStore implements BlobStore {
       expires: Date.now() + expiresInSeconds * 1000,
     });
     return url;
+  }
+
+  async signedUploadUrl({ key, contentType, expiresInSeconds }: { key: string; contentType: string; expiresInSeconds: number }): Promise<string> {
+    const [url] = await this.bucket.file(checkedKey(key)).getSignedUrl({
+      version: 'v4',
+      action: 'write',
+      contentType,
+      expires: Date.now() + expiresInSeconds * 1000,
+    });
+    return url;
+  }
+
+  async delete({ key }: { key: string }): Promise<void> {
+    await this.bucket.file(checkedKey(key)).delete({ ignoreNotFound: true });
   }
 
   async deletePrefix({ prefix }: { prefix: string }): Promise<void> {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BlobInfo, BlobStore } from '../../domain/ports/blob-store';
+import type { BlobInfo, BlobStore, StoredBlobInfo } from '../../domain/ports/blob-store';
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
@@ -61,11 +61,18 @@ export class FileBlobStore implements BlobStore {
     });
   }
 
-  async stat({ key }: { key: string }): Promise<BlobInfo | null> {
+  async putBytes({ key, bytes, contentType }: { key: string; bytes: Buffer; contentType: string }): Promise<void> {
+    await this.write(key, contentType, async (target) => {
+      target.end(bytes);
+      await new Promise<void>((resolve, reject) => target.on('finish', resolve).on('error', reject));
+    });
+  }
+
+  async stat({ key }: { key: string }): Promise<StoredBlobInfo | null> {
     const file = this.pathOf(key);
     try {
       const [stat, meta] = await Promise.all([fs.promises.stat(file), fs.promises.readFile(`${file}.meta.json`, 'utf8')]);
-      return { bytes: stat.size, contentType: (JSON.parse(meta) as { contentType: string }).contentType };
+      return { bytes: stat.size, contentType: (JSON.parse(meta) as { contentType: string }).contentType, updatedAt: stat.mtime.toISOString() };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -80,6 +87,16 @@ export class FileBlobStore implements BlobStore {
 
   async signedUrl(): Promise<string | null> {
     return null;
+  }
+
+  async signedUploadUrl(): Promise<string | null> {
+    return null;
+  }
+
+  async delete({ key }: { key: string }): Promise<void> {
+    const file = this.pathOf(key);
+    await fs.promises.rm(file, { force: true });
+    await fs.promises.rm(`${file}.meta.json`, { force: true });
   }
 
   async deletePrefix({ prefix }: { prefix: string }): Promise<void> {

@@ -28,7 +28,7 @@ export type ClaimResult =
 
 /** How a render ended, recorded once. */
 export type SceneOutcome =
-  | { status: 'succeeded'; output: StoredOutput; logKey?: string; cacheHit?: boolean; planFailure?: string }
+  | { status: 'succeeded'; output: StoredOutput; logKey?: string; cacheHit?: boolean; planFailure?: string; notices?: string[] }
   | { status: 'failed'; error: RenderError; logKey?: string };
 
 /**

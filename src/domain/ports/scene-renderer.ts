@@ -23,6 +23,16 @@ export interface RenderSceneParams {
   range?: AnimationSpan;
   /** The job's owner: the render may start with the formulas this principal's renders compiled, and adds its own. */
   owner?: string;
+  /** The project's files, laid out in the scene's working directory before it runs. */
+  files?: readonly ProjectFileSource[];
+}
+
+/** One project file of a render: where the scene sees it, which bytes it must be, and how to read them. */
+export interface ProjectFileSource {
+  path: string;
+  sha256: string;
+  size: number;
+  open(): Promise<Readable>;
 }
 
 /**
@@ -57,6 +67,8 @@ export interface RenderedFile {
   durationSeconds: number | null;
   width: number;
   height: number;
+  /** The codec of its audio track, as the reader found it; absent: none. */
+  audioCodec?: string;
 }
 
 /** Why a render did not produce a file, before classification into the user's fault or ours. */
@@ -71,7 +83,9 @@ export type RawRenderFailure =
   | { reason: 'worker_crashed'; stage: 'startup' | 'job'; exitCode: number | null; signal: string | null }
   | { reason: 'protocol_violation'; detail: string }
   | { reason: 'output_invalid'; message: string }
-  | { reason: 'output_too_large'; bytes: number; limitBytes: number };
+  | { reason: 'output_too_large'; bytes: number; limitBytes: number }
+  /** A project file of the job could not be laid out: it is no longer stored, or not the bytes it should be. */
+  | { reason: 'files_unavailable'; message: string };
 
 export type RenderAttempt = ({ ok: true; file: RenderedFile } | { ok: false; failure: RawRenderFailure }) & {
   /** The render's captured stdout and stderr, size-bounded. */
@@ -82,6 +96,8 @@ export type RenderAttempt = ({ ok: true; file: RenderedFile } | { ok: false; fai
   animations?: number;
   /** Why the plan pass failed, when it did and the worker rendered the scene whole without it. */
   planFailure?: string;
+  /** The render worker said the scene added sound. */
+  sound?: boolean;
   /** For a range: the scene's state where the range starts (unless at 0) and where it ends (unless at the end). */
   boundaries: { start?: SceneBoundary; end?: SceneBoundary };
   /** Removes the render's directory; call once the file is stored. */

@@ -16,6 +16,8 @@ export interface ScenePlan {
   runTimes: number[];
   /** The first animation during or before which a `dt` updater was in the scene; no part may start after it. */
   timeBasedFrom: number | null;
+  /** add_sound calls the scene made: its sound is mixed over the whole timeline, which no part holds. */
+  sounds?: number;
 }
 
 export type SplitDecision =
@@ -39,6 +41,9 @@ export function planSplit(plan: ScenePlan, policy: SplitPolicy): SplitDecision {
   const total = plan.runTimes.reduce((a, b) => a + b, 0);
   const wanted = Math.min(policy.maxParts, plan.runTimes.length, Math.floor(total / Math.max(policy.minPartSeconds, 1e-9)));
   if (policy.maxParts < 2 || total < policy.minSceneSeconds || wanted < 2) return { kind: 'whole' };
+  if (plan.sounds) {
+    return { kind: 'declined', reason: `the scene adds sound (${plan.sounds} add_sound call${plan.sounds === 1 ? '' : 's'}): its audio is mixed over the whole timeline, so it is rendered whole` };
+  }
   // Ranges start at 1..latestStart; a scene with a `dt` updater from its first animation has no safe start.
   const latestStart = plan.timeBasedFrom ?? plan.runTimes.length - 1;
   const parts = Math.min(wanted, latestStart + 1);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jobFileSources } from '../project-files/job-file-sources';
 import type { RenderError } from '../../contracts/job';
 import type { RenderPartTask } from '../../contracts/task-payload';
 import type { Logger } from '../../logging/logger';
@@ -54,6 +55,7 @@ export async function runPartTask(
     attempt = await deps.renderer.render({
       owner: job.owner,
       code: job.code,
+      files: jobFileSources(deps.blobStore, job),
       scene: sceneName,
       quality: job.quality,
       format: job.format,

@@ -26,7 +26,7 @@ export type WorkerMedia = NonNullable<Extract<WorkerMessage, { type: 'result' }>
 
 /** How one job on a worker ended, as seen from outside the worker. */
 export type WorkerOutcome =
-  | { kind: 'result'; file: string; media?: WorkerMedia }
+  | { kind: 'result'; file: string; media?: WorkerMedia; sound?: boolean }
   | { kind: 'error'; error: Extract<WorkerMessage, { type: 'error' }> }
   | { kind: 'timeout'; seconds: number }
   | { kind: 'cancelled' }
@@ -138,7 +138,7 @@ export class WorkerProcess {
     const gated = params.job.mode === 'render' && params.job.planGate === true;
 
     this.listener = (message) => {
-      if (message.type === 'result') final ??= { kind: 'result', file: message.file, media: message.media };
+      if (message.type === 'result') final ??= { kind: 'result', file: message.file, media: message.media, ...(message.sound && { sound: true }) };
       else if (message.type === 'error') final ??= { kind: 'error', error: message };
       else if (message.type === 'ready') this.protocolViolation('ready sent twice');
       else {

@@ -29,7 +29,7 @@ function routesOf(app: Express): string[] {
 }
 
 // Only the route table is read here; no dependency is called, so none needs to be real.
-const unusedDeps = { limits: { maxCodeBytes: 1024 }, logger: {}, auth: { mode: 'none' } } as unknown as ApiDeps;
+const unusedDeps = { limits: { maxCodeBytes: 1024 }, projectFiles: { limits: { maxFileBytes: 1024, maxInlineBytes: 1024 } }, logger: {}, auth: { mode: 'none' } } as unknown as ApiDeps;
 
 describe('the OpenAPI document', () => {
   const doc = buildOpenApiDocument() as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: object }> } }>> };

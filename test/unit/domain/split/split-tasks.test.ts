@@ -318,7 +318,7 @@ describe('split rendering across render-scene, render-part and stitch-scene task
       expect(s.progress).toBe(1);
       expect(s.output?.blobKey).toMatch(new RegExp(`^jobs/${JOB}/${SCENE}/joined-[^/]+/${SCENE}\\.mp4$`));
       const output = s.output!;
-      expect(await blobStore.stat({ key: output.blobKey })).toEqual({ bytes: output.bytes, contentType: 'video/mp4' });
+      expect(await blobStore.stat({ key: output.blobKey })).toMatchObject({ bytes: output.bytes, contentType: 'video/mp4' });
       const joined = await readBlob(blobStore, output.blobKey);
       expect(joined).toBe('movie of animations 0-1\nmovie of animations 2-3\nmovie of animations 4-end\n');
       expect(s.logKey).toBe(logKey(JOB, SCENE));
