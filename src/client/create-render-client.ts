@@ -5,17 +5,30 @@ import { jobListSchema, jobViewSchema, type JobList, type JobView } from '../con
 import type { CreateRenderRequestInput } from '../contracts/render-request';
 import { authHeaders } from './auth-headers';
 import type { ListOptions, RenderClientOptions, RequestOptions, SubmitOptions, WaitOptions } from './client-options';
-import { RenderServiceError } from './errors';
+import { json } from './parse-answer';
+import { uploadAsset, wireFiles, type ProjectFile, type UploadOptions } from './project-files';
+import type { StoredFileView } from '../contracts/project-files';
 import { createTransport, type Transport } from './http-transport';
 import { waitForJob } from './wait-for-job';
+
+/**
+ * Body of a render submit, as the caller writes it: the API's, with project files given as bytes (Uint8Array, a
+ * Buffer), base64, or the hash of an uploaded file.
+ */
+export type SubmitRequest = Omit<CreateRenderRequestInput, 'files'> & { files?: ProjectFile[] };
 
 /** Body of a batch submit, as the caller writes it. */
 export type CreateBatchRequestInput = z.input<typeof createBatchRequestSchema>;
 
 /** A typed client of the manim-render API. Every method rejects with a `RenderServiceError` subclass on failure. */
 export interface RenderClient {
-  /** Submits scene code; resolves with the queued job. Retried safely: every attempt carries the same `Idempotency-Key`. */
-  submit(request: CreateRenderRequestInput, options?: SubmitOptions): Promise<JobView>;
+  /**
+   * Submits scene code, with the files it uses; resolves with the queued job. Retried safely: every attempt carries
+   * the same `Idempotency-Key`. Files over 1 MiB are uploaded first (once: a file the service has is not re-sent).
+   */
+  submit(request: SubmitRequest, options?: SubmitOptions): Promise<JobView>;
+  /** Stores a file (image, SVG, audio, font, module, data) for renders to name by its `sha256`. */
+  uploadAsset(bytes: Uint8Array, options?: UploadOptions): Promise<StoredFileView>;
   /** The job's current state. */
   get(id: string, options?: RequestOptions): Promise<JobView>;
   /** One page of your jobs, newest first; pass `nextPageToken` back as `pageToken` for the next. */
@@ -48,22 +61,6 @@ export interface RenderClient {
 // Declared here because the service declares this answer inline (src/api/openapi.ts), not in src/contracts.
 const webhookSecretSchema = z.object({ secret: z.string().min(1) });
 
-const json =
-  <T>(schema: z.ZodType<T>) =>
-  async (res: Response): Promise<T> => {
-    // A connection lost while reading rejects here and is retried; a body that arrived but is wrong is not.
-    const text = await res.text();
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new RenderServiceError(`the service answered ${res.status} with a body that is not JSON`, res.status, 'invalid_response');
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new RenderServiceError(`unexpected answer from the service: ${parsed.error.message}`, res.status, 'invalid_response');
-    return parsed.data;
-  };
-
 const jobPath = (id: string) => `/v1/renders/${encodeURIComponent(id)}`;
 const scenePath = (id: string, scene: string) => `${jobPath(id)}/scenes/${encodeURIComponent(scene)}`;
 
@@ -86,8 +83,11 @@ export function createRenderClient(options: RenderClientOptions): RenderClient {
   const get = (id: string, signal?: AbortSignal) => transport.send({ method: 'GET', path: jobPath(id), signal }, json(jobViewSchema));
 
   return {
-    submit: (request, { idempotencyKey = randomUUID(), signal } = {}) =>
-      transport.send({ method: 'POST', path: '/v1/renders', body: request, headers: { 'Idempotency-Key': idempotencyKey }, signal }, json(jobViewSchema)),
+    async submit(request, { idempotencyKey = randomUUID(), signal } = {}) {
+      const body = request.files ? { ...request, files: await wireFiles(transport, json, request.files, signal) } : request;
+      return transport.send({ method: 'POST', path: '/v1/renders', body, headers: { 'Idempotency-Key': idempotencyKey }, signal }, json(jobViewSchema));
+    },
+    uploadAsset: (bytes, uploadOptions) => uploadAsset(transport, json, bytes, uploadOptions),
     get: (id, { signal } = {}) => get(id, signal),
     list: ({ status, pageSize, pageToken, signal } = {}) =>
       transport.send({ method: 'GET', path: '/v1/renders', query: { status, pageSize, pageToken }, signal }, json(jobListSchema)),

@@ -8,11 +8,13 @@ import { backoffDelayMs, parseRetryAfterMs } from './retry-delay';
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
 export interface TransportRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** A path under the base URL (`/v1/...`), or an absolute URL. */
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  /** Raw bytes to send instead of a JSON body (a project file). */
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Send again on 429/502/503/504 and network errors (default true). Only for requests safe to repeat. */
@@ -60,6 +62,7 @@ export function createTransport(params: {
     Accept: 'application/json',
     'User-Agent': params.userAgent,
     ...(request.body !== undefined && { 'Content-Type': 'application/json' }),
+    ...(request.bytes !== undefined && { 'Content-Type': 'application/octet-stream' }),
     ...(request.authenticate !== false && url.origin === origin ? await params.authHeaders() : {}),
     ...request.headers,
   });
@@ -70,7 +73,7 @@ export function createTransport(params: {
       const url = urlOf(request);
       const retry = request.retry !== false;
       const timeoutMs = request.timeoutMs ?? params.requestTimeoutMs;
-      const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+      const body = request.bytes ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
       for (let attempt = 1; ; attempt++) {
         request.signal?.throwIfAborted();
         const signals = [request.signal, timeoutMs === false ? undefined : AbortSignal.timeout(timeoutMs)].filter((s) => s !== undefined);

@@ -2,7 +2,9 @@
  * The manim-render client SDK (`manim-render/client`), for server-side code such as a Next.js route handler.
  * Types come from the same zod contracts the service validates with.
  */
-export { createRenderClient, type CreateBatchRequestInput, type RenderClient } from './create-render-client';
+export { createRenderClient, type CreateBatchRequestInput, type RenderClient, type SubmitRequest } from './create-render-client';
+export { INLINE_FILE_BYTES, type ProjectFile, type UploadOptions } from './project-files';
+export type { StoredFileView, JobFileView } from '../contracts/project-files';
 export type { ListOptions, RenderClientAuth, RenderClientOptions, RequestOptions, RetryOptions, SubmitOptions, WaitOptions } from './client-options';
 export {
   AuthError,

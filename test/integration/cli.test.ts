@@ -7,6 +7,7 @@ import type { JobList, JobView } from '../../src/contracts/job';
 import { freePort } from '../support/emulators';
 import { FIXTURES, ffprobe, startService, type ServiceHarness } from '../support/service-harness';
 import { startTestIssuer, trustingIssuer, type TestIssuer } from '../support/test-issuer';
+import { audioCodecsOf, PROJECTS } from '../support/project-fixture';
 
 jest.setTimeout(180_000);
 
@@ -151,6 +152,38 @@ describe('render', () => {
     expect(await ffprobe(file)).toMatchObject({ codec: 'h264', width: 854, height: 480 });
   });
 
+  it('renders a project directory: its scene.py with every file beside it, skipping what is not the project', async () => {
+    const project = path.join(workDir, 'showcase');
+    fs.cpSync(path.join(PROJECTS, 'showcase'), project, { recursive: true });
+    fs.mkdirSync(path.join(project, 'media', 'videos'), { recursive: true });
+    fs.writeFileSync(path.join(project, 'media', 'videos', 'old.mp4'), 'an earlier render');
+    fs.mkdirSync(path.join(project, '.git'));
+    fs.writeFileSync(path.join(project, '.git', 'HEAD'), 'ref: refs/heads/main');
+    fs.writeFileSync(path.join(project, 'notes.docx'), 'not a kind the service takes');
+    const out = path.join(workDir, 'project-videos');
+    const result = await cli(['render', project, '--quality', 'low', '--out', out, '--json'], withKey());
+    expect(result.stderr).toBe('not sent (no file of that kind is taken): notes.docx\n');
+    expect(result.status).toBe(0);
+    const job = JSON.parse(result.stdout) as JobView;
+    expect(job.files?.map((f) => f.path)).toContain('fonts/ComicNeue-Regular.otf');
+    expect(job.files?.some((f) => f.path.startsWith('media/') || f.path.startsWith('.git'))).toBe(false);
+    expect(await audioCodecsOf(path.join(out, 'Showcase.mp4'))).toEqual(['aac']);
+  });
+
+  it('renders a scene file with the files under --with DIR, at their paths from the scene', async () => {
+    const dir = path.join(workDir, 'beeps');
+    fs.mkdirSync(path.join(dir, 'sounds'), { recursive: true });
+    fs.copyFileSync(scene('sound_beeps.py'), path.join(dir, 'beeps.py'));
+    fs.copyFileSync(path.join(PROJECTS, 'showcase', 'sounds', 'beep.wav'), path.join(dir, 'sounds', 'beep.wav'));
+    const result = await cli(['render', path.join(dir, 'beeps.py'), '--with', path.join(dir, 'sounds'), '--quality', 'low', '--wait', '--json'], withKey());
+    const job = parsed<JobView>(result);
+    expect(job.files?.map((f) => f.path)).toEqual(['sounds/beep.wav']);
+    expect(job.scenes[0]).toMatchObject({ status: 'succeeded', output: { audioCodec: 'aac' } });
+    const outside = await cli(['render', path.join(dir, 'beeps.py'), '--with', workDir], withKey());
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toMatch(/not inside the scene's directory/);
+  });
+
   it('prints parseable JSON, and reads, lists, opens and deletes the job', async () => {
     const submitted = parsed<JobView>(await cli(['render', scene('tiny.py'), '--quality', 'low', '--json'], withKey()));
     expect(submitted).toMatchObject({ status: 'queued', quality: 'low', scenes: [{ name: 'TinyCircle' }] });
@@ -159,11 +192,11 @@ describe('render', () => {
     const list = parsed<JobList>(await cli(['list', '--json'], withKey()));
     expect(list.jobs.map((j) => j.id)).toContain(submitted.id);
 
-    const done = parsed<JobView & { files: Record<string, string> }>(
+    const done = parsed<JobView & { downloads: Record<string, string> }>(
       await cli(['render', scene('tiny.py'), '--quality', 'low', '--wait', '--json', '--out', path.join(workDir, 'json')], withKey()),
     );
     expect(done.status).toBe('succeeded');
-    expect(done.files.TinyCircle).toBe(path.join(workDir, 'json', 'TinyCircle.mp4'));
+    expect(done.downloads.TinyCircle).toBe(path.join(workDir, 'json', 'TinyCircle.mp4'));
 
     const human = await cli(['status', done.id], withKey());
     expect(human.stdout).toMatch(/TinyCircle\s+succeeded\s+854x480/);

@@ -9,6 +9,7 @@ import {
   AuthError,
   createRenderClient,
   IdempotencyConflictError,
+  INLINE_FILE_BYTES,
   NotFoundError,
   ValidationError,
   verifyWebhook,
@@ -20,6 +21,7 @@ import {
   type RenderClientOptions,
 } from '../../src/client';
 import { ffprobe, fixture, startService, type ServiceHarness } from '../support/service-harness';
+import { PROJECTS } from '../support/project-fixture';
 import { startTestIssuer, trustingIssuer, type TestIssuer } from '../support/test-issuer';
 
 jest.setTimeout(180_000);
@@ -33,7 +35,7 @@ let service: ServiceHarness;
 beforeAll(async () => {
   issuer = await startTestIssuer();
   service = await startService({
-    ...trustingIssuer(issuer, { audience: AUDIENCE, allowlist: 'alice@example.com' }),
+    ...trustingIssuer(issuer, { audience: AUDIENCE, allowlist: 'alice@example.com,bob@example.com' }),
     QUOTA_SUBMITS_PER_MINUTE: '1000',
     // The webhook receiver below listens on loopback, which only this local setting lets deliveries reach.
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
@@ -133,6 +135,59 @@ describe('a render through the SDK', () => {
   it('deletes the job', async () => {
     await client().delete(job.id);
     await expect(client().get(job.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('project files through the SDK', () => {
+  const beep = fs.readFileSync(path.join(PROJECTS, 'showcase', 'sounds', 'beep.wav'));
+
+  /** The real fetch, counting the bodies sent to POST /v1/files. */
+  function countingUploads() {
+    const counted = { uploads: 0 };
+    const wrapped = (async (input: URL | FetchInput, init?: RequestInit) => {
+      if (init?.method === 'POST' && new URL(String(input)).pathname === '/v1/files') counted.uploads++;
+      return fetch(input, init);
+    }) as typeof fetch;
+    return { fetch: wrapped, counted };
+  }
+
+  it('uploads a file once: a file the service has is not sent again', async () => {
+    const { fetch: counting, counted } = countingUploads();
+    const client = clientFor({ fetch: counting });
+    const first = await client.uploadAsset(beep);
+    const again = await client.uploadAsset(beep);
+    expect(first).toMatchObject({ kind: 'wav', size: beep.length });
+    expect(again.sha256).toBe(first.sha256);
+    expect(counted.uploads).toBe(1);
+  });
+
+  it('submits bytes as files: small ones inline, large ones uploaded first and named by hash; the sound is in the video', async () => {
+    const table = Buffer.from(Array.from({ length: 120_000 }, (_, i) => `${i},${(i * 7) % 13},${(i * 31) % 101}\n`).join(''));
+    expect(table.length).toBeGreaterThan(INLINE_FILE_BYTES);
+    const { fetch: counting, counted } = countingUploads();
+    const submitted = await clientFor({ fetch: counting }).submit({
+      code: fixture('sound_beeps.py'),
+      quality: 'low',
+      files: [
+        { path: 'sounds/beep.wav', content: beep },
+        { path: 'data/table.csv', content: table },
+      ],
+    });
+    expect(counted.uploads).toBe(1);
+    expect(submitted.files).toEqual([
+      { path: 'sounds/beep.wav', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), size: beep.length },
+      { path: 'data/table.csv', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), size: table.length },
+    ]);
+    const done = await clientFor().wait(submitted.id, { timeoutMs: 120_000 });
+    expect(done.scenes[0]).toMatchObject({ status: 'succeeded', output: { audioCodec: 'aac' } });
+  });
+
+  it("refuses another principal's file as unknown", async () => {
+    const stored = await clientFor().uploadAsset(beep);
+    const bob = clientFor({ auth: { type: 'idToken', getToken: tokenFor('bob@example.com') } });
+    const refused = await bob.submit({ code: fixture('sound_beeps.py'), files: [{ path: 'sounds/beep.wav', sha256: stored.sha256 }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused).toMatchObject({ code: 'unknown_file', status: 400 });
   });
 });
 
