@@ -216,10 +216,12 @@ configure_bucket() {
   dir=$(mktemp -d)
   # shellcheck disable=SC2064 # expand now: the trap must remove this run's directory
   trap "rm -rf '$dir'" EXIT
-  # Job files live as long as their job's Firestore record (JOB_RETENTION_DAYS), then go by themselves; other
-  # prefixes (scene sources for scheduled batches, scenes/…) are kept.
+  # Job files live as long as their job's Firestore record (JOB_RETENTION_DAYS), then go by themselves, and so do
+  # project files (files/, renewed by each upload of the same bytes); a signed upload the service never checked
+  # (uploads/) goes after a day. Other prefixes (scene sources for scheduled batches, scenes/…) are kept.
   jq -n --argjson days "$JOB_RETENTION_DAYS" '{rule: [
-      {action: {type: "Delete"}, condition: {age: $days, matchesPrefix: ["jobs/"]}},
+      {action: {type: "Delete"}, condition: {age: $days, matchesPrefix: ["jobs/", "files/"]}},
+      {action: {type: "Delete"}, condition: {age: 1, matchesPrefix: ["uploads/"]}},
       {action: {type: "AbortIncompleteMultipartUpload"}, condition: {age: 1}}]}' >"$dir/lifecycle.json"
   # Browsers play videos straight from signed URLs; a <video crossorigin> or a fetch with Range needs these.
   origins=$(jq -cn --arg o "$CORS_ORIGINS" '$o | split(",") | map(select(length > 0))')
@@ -299,8 +301,9 @@ grant_roles() {
   bind_service_account_role "$TASKS_INVOKER_SA" "$API_SA" roles/iam.serviceAccountUser
   # Ingress: V4 signed URLs signed by its own identity (signBlob), no key file.
   bind_service_account_role "$API_SA" "$API_SA" roles/iam.serviceAccountTokenCreator
-  # Ingress: read outputs (stream them, sign URLs to them) and delete a job's files. objectUser is the narrowest
-  # predefined role with delete; it is granted on this one bucket only.
+  # Ingress: read outputs (stream them, sign URLs to them), keep project files (and sign their upload URLs) and
+  # delete a job's files. objectUser is the narrowest predefined role with delete; it is granted on this one bucket
+  # only.
   bind_bucket_role "$API_SA" roles/storage.objectUser
   # Renderer: read scene code and record progress and outcomes in Firestore.
   bind_project_role "$RENDERER_SA" roles/datastore.user

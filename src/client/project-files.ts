@@ -12,6 +12,8 @@ export type ProjectFile = { path: string; content: Uint8Array | string } | { pat
 
 /** Files larger than this are uploaded once (`POST /v1/files`) and named by hash rather than sent inline. */
 export const INLINE_FILE_BYTES = 1024 * 1024;
+/** A stored file with less life left than this is uploaded again, which renews it. */
+const RENEW_WITHIN_MS = 2 * 24 * 3600 * 1000;
 /** The largest body `POST /v1/files` takes on Cloud Run; larger files go through a signed upload URL. */
 const DIRECT_UPLOAD_BYTES = 32 * 1024 * 1024;
 
@@ -21,14 +23,14 @@ export interface UploadOptions {
 
 /**
  * Stores a file for later renders and resolves with its hash and expiry. A file the service already has is not
- * sent again (asking is cheaper than sending); a large one goes straight to Cloud Storage where the service offers
+ * sent again (asking is cheaper than sending) unless it expires within two days (sending it renews it); a large one goes straight to Cloud Storage where the service offers
  * it, and is checked against its hash by the service.
  */
 export async function uploadAsset(transport: Transport, json: ParseAnswer, bytes: Uint8Array, options: UploadOptions = {}): Promise<StoredFileView> {
   const { signal } = options;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const existing = await findFile(transport, json, sha256, signal);
-  if (existing) return existing;
+  if (existing && Date.parse(existing.expiresAt) - Date.now() > RENEW_WITHIN_MS) return existing;
   if (bytes.length <= DIRECT_UPLOAD_BYTES) {
     return transport.send({ method: 'POST', path: '/v1/files', bytes, signal }, json(storedFileViewSchema));
   }

@@ -247,7 +247,8 @@ describe('setup-gcp.sh', () => {
   it('shows the lifecycle and CORS rules it applies in a dry run', () => {
     const run = setup('absent', ['--dry-run'], { JOB_RETENTION_DAYS: '7', CORS_ORIGINS: 'https://app.example.com' });
     const lifecycle = JSON.parse(/lifecycle: (.*)/.exec(run.stderr)![1]!);
-    expect(lifecycle.rule).toContainEqual({ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['jobs/'] } });
+    expect(lifecycle.rule).toContainEqual({ action: { type: 'Delete' }, condition: { age: 7, matchesPrefix: ['jobs/', 'files/'] } });
+    expect(lifecycle.rule).toContainEqual({ action: { type: 'Delete' }, condition: { age: 1, matchesPrefix: ['uploads/'] } });
     const cors = JSON.parse(/CORS: (.*)/.exec(run.stderr)![1]!);
     expect(cors[0]).toMatchObject({ origin: ['https://app.example.com'], method: ['GET', 'HEAD'] });
     expect(cors[0].responseHeader).toEqual(expect.arrayContaining(['Content-Range', 'Accept-Ranges']));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { startEmulatedStack, type EmulatedStack } from '../../src/dev/emulated-s
 import { runCanary } from '../support/canary';
 import { freePort } from '../support/emulators';
 import { ffprobe, fixture } from '../support/service-harness';
+import { audioCodecsOf, loudnessOf, PROJECTS, projectRequest } from '../support/project-fixture';
 
 // The production shape on real emulators: ingress and renderer as separate processes of the built service
 // (dist/, made by `npm test`), Firestore, Cloud Tasks (calling the renderer with OIDC tokens) and Cloud Storage.
@@ -89,6 +91,49 @@ describe('gcp mode on the emulators', () => {
     expect(await bucketFiles(`jobs/${job.id}/`)).toEqual(
       ['PartOne', 'PartTwo', 'PartThree'].flatMap((s) => [`jobs/${job.id}/${s}/${s}.mp4`, `jobs/${job.id}/${s}/render.log`]).sort(),
     );
+  });
+
+  it('renders a project from Cloud Storage: a font by signed upload, checked by hash, the rest inline; its sound in the signed download', async () => {
+    const font = fs.readFileSync(path.join(PROJECTS, 'showcase', 'fonts', 'ComicNeue-Regular.otf'));
+    const sha256 = createHash('sha256').update(font).digest('hex');
+    const ticketRes = await api('/v1/files/uploads', { method: 'POST', body: JSON.stringify({ sha256, size: font.length, contentType: 'font/otf' }) });
+    expect(ticketRes.status).toBe(201);
+    const ticket = (await ticketRes.json()) as { uploadUrl: string; method: string; headers: Record<string, string> };
+    expect(ticket.uploadUrl).toContain('X-Goog-Signature=');
+    const put = await fetch(ticket.uploadUrl, { method: 'PUT', headers: ticket.headers, body: font });
+    expect(put.status).toBe(200);
+    // Checked against its hash on first sight, then kept under the principal's files; the unchecked copy is gone.
+    const checked = await api(`/v1/files/${sha256}`);
+    expect(checked.status).toBe(200);
+    expect(await checked.json()).toMatchObject({ sha256, size: font.length, kind: 'font' });
+    expect((await bucketFiles('uploads/')).filter((name) => name.endsWith(sha256))).toEqual([]);
+    expect((await bucketFiles('files/')).filter((name) => name.endsWith(sha256))).toHaveLength(1);
+
+    // Bytes that are not the ones the hash names are refused, and not kept.
+    const liar = 'c'.repeat(64);
+    const liarTicket = (await (await api('/v1/files/uploads', { method: 'POST', body: JSON.stringify({ sha256: liar, size: font.length }) })).json()) as { uploadUrl: string; headers: Record<string, string> };
+    await fetch(liarTicket.uploadUrl, { method: 'PUT', headers: liarTicket.headers, body: font });
+    const refused = await api(`/v1/files/${liar}`);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('file_hash_mismatch');
+    expect(await bucketFiles(`uploads/`)).toEqual([]);
+
+    const { code, files } = projectRequest('showcase', { except: (file) => file.endsWith('.otf') });
+    const res = await api('/v1/renders', {
+      method: 'POST',
+      body: JSON.stringify({ code, quality: 'low', files: [...files, { path: 'fonts/ComicNeue-Regular.otf', sha256 }] }),
+    });
+    expect(res.status).toBe(202);
+    const job = await waitFor(((await res.json()) as JobView).id, terminal);
+    expect(job.scenes[0]).toMatchObject({ status: 'succeeded', output: { audioCodec: 'aac' } });
+    const signed = (await api(job.scenes[0]!.output!.url)).headers.get('location')!;
+    const file = path.join(dataDir, 'Showcase.mp4');
+    fs.writeFileSync(file, Buffer.from(await (await fetch(signed)).arrayBuffer()));
+    expect(await ffprobe(file)).toMatchObject({ codec: 'h264', width: 854, height: 480 });
+    expect(await audioCodecsOf(file)).toEqual(['aac']);
+    const loudness = await loudnessOf(file);
+    expect(loudness[1]).toBeGreaterThan(0.05);
+    expect(Math.max(...loudness.slice(7, 11))).toBeLessThan(0.05);
   });
 
   it('renders a batch of every .py under a Cloud Storage prefix', async () => {
