@@ -13,6 +13,7 @@ import { imageRoleLauncher } from '../../src/dev/image-container';
 import { credentialsOf, findByName, IMAGE, imageExists, processInTree, runContainer, type Container, type ContainerOptions } from '../support/image';
 import { inkOf } from '../support/ink';
 import { ffprobe, fixture } from '../support/service-harness';
+import { audioCodecsOf, projectRequest } from '../support/project-fixture';
 
 // The production image (`npm run test:image` builds it from the Dockerfile first), run as a container of its
 // own file system, entrypoint, environment and user (scripts/image/run-container.sh): in gcp mode, one container
@@ -160,12 +161,13 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
     expect([...report.active]).toEqual(expect.arrayContaining(['namespaces', 'uid', 'seccomp', 'memory_watch']));
   });
 
-  it('renders Text, MathTex, 3D and a split scene, each downloaded through its signed URL', async () => {
+  it('renders Text, MathTex, 3D, a split scene and a project with sound, each downloaded through its signed URL', async () => {
     const submitted = await Promise.all([
       submit(api, { code: fixture('text_transform.py') }),
       submit(api, { code: fixture('tex_equation.py') }),
       submit(api, { code: fixture('camera_and_3d.py') }),
       submit(api, { code: fixture('long_waits.py') }),
+      submit(api, projectRequest('showcase')),
     ]);
     const jobs = await Promise.all(submitted.map((job) => finished(api, job.id)));
     const scenes = jobs.flatMap((job) => job.scenes.map((scene) => ({ job, scene })));
@@ -175,8 +177,9 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
       ['ZoomOnDot', 'succeeded'],
       ['SpinningCube', 'succeeded'],
       ['LongWaits', 'succeeded'],
+      ['Showcase', 'succeeded'],
     ]);
-    expect(scenes.at(-1)!.scene.split).toEqual({ parts: 4 });
+    expect(scenes.find(({ scene }) => scene.name === 'LongWaits')!.scene.split).toEqual({ parts: 4 });
     for (const { scene } of scenes) {
       const redirect = await api(scene.output!.url);
       expect(redirect.status).toBe(302);
@@ -189,6 +192,8 @@ describe('gcp mode: the two Cloud Run services as containers of the image, on th
       const probe = await ffprobe(file);
       expect(probe).toMatchObject({ codec: 'h264', width: 854, height: 480 });
       if (scene.name === 'LongWaits') expect(probe.durationSeconds).toBeCloseTo(36, 0);
+      // A project (helpers, image, SVG, font, sounds, data) with its sound, on the image's own PyAV.
+      if (scene.name === 'Showcase') expect(await audioCodecsOf(file)).toEqual(['aac']);
     }
   });
 
