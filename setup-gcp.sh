@@ -53,6 +53,7 @@ Settings from the environment (defaults in brackets):
   TASK_MAX_ATTEMPTS [5]               TASK_MIN_BACKOFF_MS [1000]       TASK_MAX_BACKOFF_MS [60000]
   CANARY_SCHEDULE ['17 * * * *']      SCHEDULER_LOCATION [REGION]
   NIGHTLY_SCHEDULE ['0 2 * * *']      NIGHTLY_PREFIX [gs://BUCKET/scenes/nightly/]
+  REPAIR_SCHEDULE ['*/10 * * * *'] (the repair of lost work; set REPAIR_AFTER_SECONDS on the ingress to match)
 EOF
 }
 
@@ -74,6 +75,7 @@ parse_args() {
   CORS_ORIGINS=${CORS_ORIGINS:-*}
   CANARY_SCHEDULE=${CANARY_SCHEDULE:-17 * * * *}
   NIGHTLY_SCHEDULE=${NIGHTLY_SCHEDULE:-0 2 * * *}
+  REPAIR_SCHEDULE=${REPAIR_SCHEDULE:-*/10 * * * *}
   SCHEDULER_LOCATION=${SCHEDULER_LOCATION:-${REGION:-}}
 }
 
@@ -355,6 +357,23 @@ ensure_nightly_batch_job() {
     --description="manim-render: renders every scene file under $prefix nightly"
 }
 
+ensure_repair_job() {
+  local api_url
+  api_url=$(service_url "$API_SERVICE")
+  if exists scheduler jobs describe manim-repair --location="$SCHEDULER_LOCATION" --project="$PROJECT_ID"; then
+    note "Cloud Scheduler job manim-repair exists"
+    return
+  fi
+  # The repair of lost work: a scene left with no task (a process killed between storing a job and queueing its
+  # tasks, a task out of attempts before it recorded an outcome) is queued again. The ingress accepts the call only
+  # with the invoker account's token, as it does Cloud Tasks' webhook deliveries. Run it by hand with
+  # `gcloud scheduler jobs run manim-repair` (or `manim-render repair` with the service's settings).
+  mutate gcloud scheduler jobs create http manim-repair --location="$SCHEDULER_LOCATION" --project="$PROJECT_ID" \
+    --schedule="$REPAIR_SCHEDULE" --time-zone=Etc/UTC --uri="$api_url/tasks/repair" --http-method=POST \
+    --oidc-service-account-email="$TASKS_INVOKER_SA" --oidc-token-audience="$api_url" \
+    --description="manim-render: queues again work whose queue entry was lost"
+}
+
 main() {
   parse_args "$@"
   load_settings
@@ -377,6 +396,7 @@ main() {
   grant_roles
   ensure_canary_job
   ensure_nightly_batch_job
+  ensure_repair_job
   note "done. Next: ./deploy.sh --project $PROJECT_ID --region $REGION"
 }
 

@@ -20,6 +20,7 @@ import { notifyIfFinished } from '../domain/notify-if-finished';
 import type { WebhookTargetPolicy } from '../webhooks/post-webhook';
 import type { IngressAuth } from '../api/middleware/authenticate';
 import type { WebhookTaskDeps } from '../api/routes/webhook-tasks';
+import type { RepairTaskDeps } from '../api/routes/repair-tasks';
 import { GOOGLE_ISSUERS, IdTokenVerifier } from '../auth/id-token-verifier';
 import { parseAllowlist } from '../auth/principal-allowlist';
 
@@ -37,6 +38,7 @@ export function composeApi(
     webhookSecrets: WebhookSecrets;
     resultCache: ResultCache;
     webhookTasks?: WebhookTaskDeps;
+    repairTasks?: RepairTaskDeps;
   },
   logger: Logger,
   readiness: () => Promise<ReadinessReport>,

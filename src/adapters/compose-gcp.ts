@@ -8,6 +8,9 @@ import { FirestoreWebhookSecrets } from './google/firestore-webhook-secrets';
 import { FirestoreResultCache } from './google/firestore-result-cache';
 import { composeTaskHandlers, composeWebhookDelivery } from './compose-task-handlers';
 import { laneRoutedQueue } from './lane-routed-queue';
+import type { TaskQueue } from '../domain/ports/task-queue';
+import { repairLostWork } from '../domain/repair/repair-lost-work';
+import { systemClock } from '../domain/ports/clock';
 import { composeRenderer } from './compose-renderer';
 import type { ComposedService } from './composed-service';
 import { CloudTasksQueue } from './google/cloud-tasks-queue';
@@ -36,26 +39,26 @@ function signingCredentials(config: Config): { client_email: string; private_key
  * renderer; the renderer verifies each task's OIDC token, renders, uploads to Cloud Storage and records the
  * outcome in Firestore.
  */
-export function composeGcp(config: Config, logger: Logger): ComposedService {
-  const projectId = required(config, 'GOOGLE_CLOUD_PROJECT');
-  const jobStore = new FirestoreJobStore({
-    projectId,
+/** The job store of gcp mode: Firestore. */
+export function gcpJobStore(config: Config): FirestoreJobStore {
+  return new FirestoreJobStore({
+    projectId: required(config, 'GOOGLE_CLOUD_PROJECT'),
     databaseId: config.FIRESTORE_DATABASE,
     emulatorHost: config.FIRESTORE_EMULATOR_HOST,
     retentionDays: config.JOB_RETENTION_DAYS,
   });
-  const blobStore = new GcsBlobStore({
-    projectId,
-    bucket: required(config, 'BUCKET'),
-    apiEndpoint: config.GCS_API_ENDPOINT,
-    credentials: signingCredentials(config),
-  });
+}
 
-  const firestore = { projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST };
-  const cloudTasks = { projectId, location: required(config, 'TASKS_LOCATION'), serviceAccountEmail: required(config, 'TASKS_INVOKER_SA'), emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST };
+/** The task queue of gcp mode: renders to the renderer; webhook deliveries, which wait on other people's servers, to the ingress. */
+export function gcpTaskQueue(config: Config): TaskQueue {
+  const cloudTasks = {
+    projectId: required(config, 'GOOGLE_CLOUD_PROJECT'),
+    location: required(config, 'TASKS_LOCATION'),
+    serviceAccountEmail: required(config, 'TASKS_INVOKER_SA'),
+    emulatorHost: config.CLOUD_TASKS_EMULATOR_HOST,
+  };
   const ingressUrl = required(config, 'INGRESS_URL');
-  // Renders to the renderer; webhook deliveries, which wait on other people's servers, to the ingress.
-  const taskQueue = laneRoutedQueue({
+  return laneRoutedQueue({
     render: new CloudTasksQueue({
       ...cloudTasks,
       queue: config.TASKS_QUEUE,
@@ -69,6 +72,21 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
       audience: ingressUrl,
     }),
   });
+}
+
+export function composeGcp(config: Config, logger: Logger): ComposedService {
+  const projectId = required(config, 'GOOGLE_CLOUD_PROJECT');
+  const jobStore = gcpJobStore(config);
+  const blobStore = new GcsBlobStore({
+    projectId,
+    bucket: required(config, 'BUCKET'),
+    apiEndpoint: config.GCS_API_ENDPOINT,
+    credentials: signingCredentials(config),
+  });
+
+  const firestore = { projectId, databaseId: config.FIRESTORE_DATABASE, emulatorHost: config.FIRESTORE_EMULATOR_HOST };
+  const ingressUrl = required(config, 'INGRESS_URL');
+  const taskQueue = gcpTaskQueue(config);
   const idempotency = new FirestoreIdempotencyStore(firestore);
   const batches = new FirestoreBatchStore(firestore);
   const webhookSecrets = new FirestoreWebhookSecrets(firestore);
@@ -120,9 +138,13 @@ export function composeGcp(config: Config, logger: Logger): ComposedService {
   const apiKeys = new FirestoreApiKeyStore(firestore);
   const sceneSource = new GcsSceneSource({ projectId, apiEndpoint: config.GCS_API_ENDPOINT });
   const webhookTasks = { verifier: taskVerifier(ingressUrl), webhooks: composeWebhookDelivery(config, { jobStore, batches, webhookSecrets, idempotency }, logger) };
+  const repairTasks = {
+    verifier: webhookTasks.verifier,
+    run: () => repairLostWork({ jobStore, taskQueue, clock: systemClock, logger: logger.child({ component: 'repair' }) }, { staleAfterMs: config.REPAIR_AFTER_SECONDS * 1000 }),
+  };
   const api = composeApi(
     config,
-    { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource, webhookSecrets, resultCache, webhookTasks },
+    { jobStore, taskQueue, blobStore, apiKeys, idempotency, batches, sceneSource, webhookSecrets, resultCache, webhookTasks, repairTasks },
     logger,
     async () => readinessOf({ config: { ok: true } }),
   );

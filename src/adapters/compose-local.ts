@@ -15,6 +15,8 @@ import { SqliteJobStore } from './local/sqlite-job-store';
 import { SqliteResultCache } from './local/sqlite-result-cache';
 import { SqliteWebhookSecrets } from './local/sqlite-webhook-secrets';
 import { ensureFirstApiKey, FIRST_KEY_PRINCIPAL } from '../auth/first-api-key';
+import { startRepairSchedule } from '../domain/repair/repair-schedule';
+import { systemClock } from '../domain/ports/clock';
 
 /**
  * Local mode: ingress and renderer in one process on the embedded adapters (SQLite job store, in-process task
@@ -59,6 +61,8 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
     logger,
   );
 
+  let repair: ReturnType<typeof startRepairSchedule> | undefined;
+
   return {
     api: api.api,
     async prepare() {
@@ -76,8 +80,15 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
       taskQueue.start((payload, delivery) =>
         handleTask(taskDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts }),
       );
+      if (config.REPAIR_INTERVAL_SECONDS > 0) {
+        repair = startRepairSchedule(
+          { jobStore, taskQueue, clock: systemClock, logger: logger.child({ component: 'repair' }) },
+          { intervalMs: config.REPAIR_INTERVAL_SECONDS * 1000, staleAfterMs: config.REPAIR_AFTER_SECONDS * 1000 },
+        );
+      }
     },
     async stop({ graceMs }) {
+      await repair?.stop();
       await taskQueue.stop({ graceMs });
       await renderer.stop();
       api.close();

@@ -20,5 +20,9 @@ export function laneRoutedQueue(lanes: Record<TaskLane, TaskQueue>): TaskQueue {
     async deleteTasks({ names }) {
       await Promise.all(Object.values(lanes).map((queue) => queue.deleteTasks({ names })));
     },
+    async pendingNames({ names }) {
+      const found = await Promise.all(Object.values(lanes).map((queue) => queue.pendingNames({ names })));
+      return new Set(found.flatMap((set) => [...set]));
+    },
   };
 }

@@ -13,6 +13,7 @@ import { projectFilesRouter } from './routes/project-files';
 import { webhooksRouter } from './routes/webhooks';
 import { sceneFilesRouter } from './routes/scene-files';
 import { webhookTasksRouter } from './routes/webhook-tasks';
+import { repairTasksRouter } from './routes/repair-tasks';
 
 /** Builds the public API from its dependencies. Listening and shutdown are the server's business, not this. */
 export function createApiApp(deps: ApiDeps): Express {
@@ -27,6 +28,7 @@ export function createApiApp(deps: ApiDeps): Express {
   });
   // Cloud Tasks' webhook deliveries (gcp mode) carry their own OIDC token, not a caller's credentials.
   if (deps.webhookTasks) app.use(webhookTasksRouter(deps.webhookTasks));
+  if (deps.repairTasks) app.use(repairTasksRouter(deps.repairTasks));
   // JSON-escaped code can take up to six bytes per source byte, base64 four per three; leave room for the rest.
   // Callers are known before any body is read; a file upload's body is bytes, whatever its content type says.
   app.use(authenticate({ auth: deps.auth, apiKeys: deps.apiKeys }));

@@ -17,6 +17,7 @@ import type { IngressAuth } from './middleware/authenticate';
 import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
 import type { WebhookTargetPolicy } from '../webhooks/post-webhook';
 import type { ProjectFileDeps } from '../domain/project-files/stored-project-file';
+import type { RepairTaskDeps } from './routes/repair-tasks';
 
 /** What a readiness check reports: ready or not, and why, per dependency. */
 export interface ReadinessReport {
@@ -58,6 +59,8 @@ export interface ApiDeps {
   webhookPolicy: WebhookTargetPolicy;
   /** Delivers webhooks for Cloud Tasks' webhook queue (gcp mode); absent where deliveries run in-process. */
   webhookTasks?: WebhookTaskDeps;
+  /** Runs the repair of lost work for Cloud Scheduler (gcp mode); absent where it runs in-process. */
+  repairTasks?: RepairTaskDeps;
   /** Queues the webhooks of a job that just became terminal (e.g. by a cancel). */
   notify: (params: { jobId: string }) => Promise<void>;
 }

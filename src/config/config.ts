@@ -43,6 +43,13 @@ const configSchema = z
     /** How long a render's claim on a scene outlives its last heartbeat (a crashed renderer's scenes wait this long). */
     LEASE_SECONDS: int(5, 3600).default(30),
     WARM_WORKER: booleanSetting.default(true),
+    /**
+     * The repair of lost work (domain/repair/): a scene queued (or held by an expired lease) this long with no task
+     * left in the queue is queued again. Locally it runs every REPAIR_INTERVAL_SECONDS (0: never); in gcp mode
+     * Cloud Scheduler calls the ingress's /tasks/repair (setup-gcp.sh).
+     */
+    REPAIR_AFTER_SECONDS: int(1, 7 * 24 * 3600).default(600),
+    REPAIR_INTERVAL_SECONDS: int(0, 24 * 3600).default(300),
     /** Refuse at submit code that imports network modules (a friendly early error; the sandbox is the defence). */
     SUBMIT_LINT: booleanSetting.default(true),
     /** Reuse an identical earlier render of the same principal instead of rendering again. */

@@ -70,7 +70,21 @@ export async function createRenderJob(
     load: (id) => deps.jobStore.getJob({ id }),
     create: (id) => createNewRenderJob(deps, { ...params, id }),
   });
+  // The first submit may have stored the job and died before its tasks were queued; the retry queues them under
+  // the same names (a no-op for every task that was queued), so the job it returns is one that will render.
+  if (replayed) await enqueueRenderTasks(deps, resource, resource.scenes.filter((scene) => scene.status === 'queued' && !scene.split).map((scene) => scene.name));
   return { job: resource, replayed };
+}
+
+function enqueueRenderTasks(deps: Pick<CreateRenderJobDeps, 'taskQueue'>, job: JobRecord, scenes: string[]): Promise<void> {
+  if (scenes.length === 0) return Promise.resolve();
+  return deps.taskQueue.enqueue({
+    tasks: scenes.map((scene) => ({
+      name: renderTaskName(job.id, scene),
+      payload: { type: 'render-scene', version: TASK_PAYLOAD_VERSION, jobId: job.id, scene },
+      dispatchDeadlineSeconds: dispatchDeadlineSeconds(job.timeoutSeconds),
+    })),
+  });
 }
 
 async function createNewRenderJob(
@@ -136,13 +150,7 @@ async function createNewRenderJob(
   await deps.jobStore.createJob({ job, maxActiveScenes: limits.maxActiveScenes });
   if (toRender.length === 0) return job; // every scene reused an earlier render
   try {
-    await deps.taskQueue.enqueue({
-      tasks: toRender.map((scene) => ({
-        name: renderTaskName(job.id, scene),
-        payload: { type: 'render-scene', version: TASK_PAYLOAD_VERSION, jobId: job.id, scene },
-        dispatchDeadlineSeconds: dispatchDeadlineSeconds(timeoutSeconds),
-      })),
-    });
+    await enqueueRenderTasks(deps, job, toRender);
   } catch (error) {
     // A job whose tasks were never queued would wait forever: take it back and let the caller retry.
     await deps.jobStore.deleteJob({ id: job.id });

@@ -34,6 +34,8 @@ export interface SceneRecord {
   split?: SceneSplit;
   /** Why the plan pass failed where the render did not (the scene was rendered whole, without a plan). */
   planFailure?: string;
+  /** Times the repair of lost work queued the scene again (domain/repair/): the generation of its task's name. */
+  repairs?: number;
   /** What the user should know of a render that succeeded (e.g. a gif has no room for the scene's sound). */
   notices?: string[];
   startedAt?: string;

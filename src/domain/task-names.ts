@@ -25,3 +25,21 @@ export function wholeRenderTaskName(jobId: string, scene: string): string {
 export function webhookTaskName(event: 'render.finished' | 'batch.finished', resourceId: string): string {
   return `webhook-${event === 'render.finished' ? 'render' : 'batch'}-${resourceId}`;
 }
+
+/**
+ * A scene's render task queued again by the repair of lost work (domain/repair/), generation `n` of it: a name of
+ * its own, since the names before it may still be taken (Cloud Tasks keeps a name for a while after its task ran),
+ * and deterministic, so two repairs of one generation make one task.
+ */
+export function repairRenderTaskName(jobId: string, scene: string, generation: number): string {
+  return `repair${generation}-${jobId}-${scene}`;
+}
+
+/** Every name a scene's whole render may have been queued under, the repairs' included. */
+export function renderTaskNamesOf(jobId: string, scene: string, repairs: number): string[] {
+  return [
+    renderTaskName(jobId, scene),
+    wholeRenderTaskName(jobId, scene),
+    ...Array.from({ length: repairs }, (_, i) => repairRenderTaskName(jobId, scene, i + 1)),
+  ];
+}

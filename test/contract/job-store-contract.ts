@@ -160,6 +160,26 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         expect(await listIds()).toEqual([newer.id, older.id]);
       });
 
+      it('lists every principal’s unfinished jobs created before a time, oldest first, page by page', async () => {
+        const queued = await created({ createdAt: at(1000) });
+        const rendering = await created({ createdAt: at(1500), owner: `other-${randomUUID()}` });
+        await claimed(rendering.id, 'Intro');
+        const done = await created({ createdAt: at(1700) });
+        const lease = await claimed(done.id, 'Intro');
+        await store.finishScene({ jobId: done.id, scene: 'Intro', leaseToken: lease.leaseToken, outcome: { status: 'succeeded', output: OUTPUT }, now: at(1800) });
+        const recent = await created({ createdAt: at(9000) });
+        const seen: string[] = [];
+        let pageToken: string | undefined;
+        do {
+          const page = await store.listUnfinishedJobs({ createdBefore: at(5000), pageSize: 1, ...(pageToken && { pageToken }) });
+          seen.push(...page.jobs.map((j) => j.id));
+          pageToken = page.nextPageToken;
+        } while (pageToken);
+        // The store may hold other tests' jobs too: these are the ones that count.
+        const mine = seen.filter((id) => [queued.id, rendering.id, done.id, recent.id].includes(id));
+        expect(mine).toEqual([queued.id, rendering.id]);
+      });
+
       it('filters by the job’s summarised status as its scenes change', async () => {
         const waiting = await created({ createdAt: at(1000) });
         const busy = await created({ createdAt: at(2000) });

@@ -55,6 +55,8 @@ export interface TaskQueueContractTiming {
 export interface TaskQueueLimitations {
   /** Deleting a task that is already due but waiting for a free delivery slot does not stop its delivery. */
   deleteOfDueTaskStillDelivers?: string;
+  /** A task whose attempts are exhausted is still reported as held (Cloud Tasks deletes it). */
+  exhaustedTaskStillHeld?: string;
 }
 
 const DEFAULT_TIMING: TaskQueueContractTiming = { minBackoffMs: 100, maxBackoffMs: 400, quietMs: 500, deliveryTimeoutMs: 5000 };
@@ -234,6 +236,33 @@ export function describeTaskQueueContract(
     it('ignores deleting names it does not know', async () => {
       const queue = await startQueue(() => 'ok');
       await expect(queue.deleteTasks({ names: [renderTaskName(jobId, 'Unknown')] })).resolves.toBeUndefined();
+    });
+
+    it('says which names it still holds: waiting or being delivered, not delivered for good or never enqueued', async () => {
+      const held = blocker();
+      const queue = await startQueue(async (payload): Promise<'ok'> => {
+        if (payload.type === 'render-scene' && payload.scene === 'Held') await held.wait;
+        return 'ok';
+      });
+      await queue.enqueue({ tasks: [task('Done'), task('Held')] });
+      await waitForDeliveries('Done', 1);
+      await waitForDeliveries('Held', 1);
+      await sleep(timing.quietMs);
+      const names = ['Done', 'Held', 'Never'].map((scene) => task(scene).name);
+      expect([...(await queue.pendingNames({ names }))]).toEqual([task('Held').name]);
+      held.release();
+      await sleep(timing.quietMs);
+      expect([...(await queue.pendingNames({ names }))]).toEqual([]);
+    });
+
+    (limitations.exhaustedTaskStillHeld ? it.skip : it)('no longer holds a task whose attempts are exhausted', async () => {
+      const queue = await startQueue(() => 'fail', {
+        retry: { maxAttempts: 2, minBackoffMs: timing.minBackoffMs, maxBackoffMs: timing.maxBackoffMs },
+      });
+      await queue.enqueue({ tasks: [task('Failing')] });
+      await waitForDeliveries('Failing', 2);
+      await sleep(timing.quietMs);
+      expect([...(await queue.pendingNames({ names: [task('Failing').name] }))]).toEqual([]);
     });
 
     it('stops delivering once the maximum number of attempts is reached', async () => {

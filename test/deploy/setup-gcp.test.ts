@@ -188,6 +188,15 @@ describe('setup-gcp.sh on an empty project', () => {
     expect(JSON.parse(flag(job!, 'message-body')!)).toMatchObject({ source: { gcsPrefix: expect.stringMatching(/^gs:\/\/.+\/scenes\/nightly\/$/) } });
   });
 
+  it('schedules the repair of lost work on the ingress, with the invoker account\'s token the ingress accepts', () => {
+    const job = callsStartingWith(run.calls, 'scheduler', 'jobs', 'create', 'http').find((call) => call.includes('manim-repair'));
+    const url = 'https://manim-api-123456789012.europe-west1.run.app';
+    expect(flag(job!, 'uri')).toBe(`${url}/tasks/repair`);
+    expect(flag(job!, 'schedule')).toBe('*/10 * * * *');
+    expect(flag(job!, 'oidc-service-account-email')).toBe(SA.invoker);
+    expect(flag(job!, 'oidc-token-audience')).toBe(url);
+  });
+
   it('creates the example scheduler job with an OIDC token for the ingress', () => {
     const [job] = callsStartingWith(run.calls, 'scheduler', 'jobs', 'create', 'http');
     const url = 'https://manim-api-123456789012.europe-west1.run.app';

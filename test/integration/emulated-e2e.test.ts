@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -5,6 +6,7 @@ import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import type { JobView } from '../../src/contracts/job';
 import { startEmulatedStack, type EmulatedStack } from '../../src/dev/emulated-stack';
+import { FirestoreJobStore } from '../../src/adapters/google/firestore-job-store';
 import { runCanary } from '../support/canary';
 import { freePort } from '../support/emulators';
 import { ffprobe, fixture } from '../support/service-harness';
@@ -61,6 +63,16 @@ async function waitFor(id: string, done: (job: JobView) => boolean, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`job ${id}: ${JSON.stringify(job)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Runs the built CLI with these settings as its environment and parses its JSON output. */
+function runCliJson(args: string[], env: Record<string, string>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`manim-render ${args.join(' ')}: ${error.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
 }
 
 const terminal = (job: JobView) => ['succeeded', 'failed', 'cancelled'].includes(job.status);
@@ -161,6 +173,37 @@ describe('gcp mode on the emulators', () => {
     expect(anonymous.status).toBe(401);
     // An API key is a caller's credential, not Cloud Tasks' token.
     expect((await api('/tasks/webhooks', { method: 'POST', body: JSON.stringify(task) })).status).toBe(401);
+  });
+
+  it('repairs lost work from the CLI: a job stored without its tasks is queued again through Cloud Tasks and renders', async () => {
+    const settings: Record<string, string> = { ...stack.settings, ROLE: 'ingress' };
+    const store = new FirestoreJobStore({ projectId: settings.GOOGLE_CLOUD_PROJECT!, emulatorHost: settings.FIRESTORE_EMULATOR_HOST, retentionDays: 1 });
+    const at = new Date(Date.now() - 5000).toISOString();
+    const id = `lost${Date.now()}`;
+    // As the ingress stores a job, with no task queued after it: what a SIGKILL between the two writes leaves.
+    await store.createJob({
+      job: {
+        id,
+        owner: 'key:emulated',
+        code: fixture('tiny.py'),
+        quality: 'low',
+        format: 'mp4',
+        timeoutSeconds: 60,
+        metadata: {},
+        scenes: [{ name: 'TinyCircle', status: 'queued', progress: 0, attempts: 0, updatedAt: at }],
+        createdAt: at,
+        updatedAt: at,
+      },
+    });
+    await store.close();
+    const repaired = await runCliJson(['repair', '--after', '2', '--json'], settings);
+    expect(repaired).toMatchObject({ requeued: 1 });
+    const job = await waitFor(id, terminal);
+    expect(job.status).toBe('succeeded');
+    // The scheduled path is the ingress's, open to the invoker's token only.
+    const anonymous = await fetch(`${stack.ingressUrl}/tasks/repair`, { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+    expect((await api('/tasks/repair', { method: 'POST' })).status).toBe(401);
   });
 
   it("refuses a batch source outside the principal's allowed prefixes: another bucket, the service's own, a sibling prefix", async () => {

@@ -72,6 +72,24 @@ export class CloudTasksQueue implements TaskQueue {
     );
   }
 
+  async pendingNames({ names }: { names: string[] }): Promise<Set<string>> {
+    const found = await Promise.all(
+      [...new Set(names)].map(async (name) => {
+        try {
+          // A task exists until it is delivered for good (or deleted); its name stays taken for a while after.
+          await this.client.getTask({ name: this.taskPath(name) });
+          return name;
+        } catch (error) {
+          // Gone: never made (NOT_FOUND), or delivered for good or deleted, its name still taken (FAILED_PRECONDITION).
+          const code = grpcCodeOf(error);
+          if (code === GrpcCode.NOT_FOUND || code === GrpcCode.FAILED_PRECONDITION) return undefined;
+          throw error;
+        }
+      }),
+    );
+    return new Set(found.filter((name) => name !== undefined));
+  }
+
   private async create(task: TaskSpec): Promise<void> {
     const request = {
       parent: this.queuePath,

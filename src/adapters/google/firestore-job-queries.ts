@@ -36,6 +36,15 @@ export const firestoreJobQueries = {
    * quota does not need, so that it runs on the listing's composite index rather than on index merging.
    */
   activeJobsOfOwner: { collectionGroup: JOBS_COLLECTION, equality: ['owner', 'status'], orderBy: newestFirst },
+  /** Every principal's unfinished jobs (`status in [queued, rendering]`), oldest first, for the repair of lost work. */
+  unfinishedJobs: {
+    collectionGroup: JOBS_COLLECTION,
+    equality: ['status'],
+    orderBy: [
+      { field: 'createdAt', direction: 'asc' },
+      { field: DOCUMENT_ID, direction: 'asc' },
+    ],
+  },
 } satisfies Record<string, FirestoreQueryShape>;
 
 /** The Firestore query of a shape; `values` gives each equality field's value (an array means `in`). */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Timestamp, type Firestore, type CollectionReference, type DocumentReference, type DocumentSnapshot } from '@google-cloud/firestore';
+import { Timestamp, type Firestore, type CollectionReference, type DocumentReference, type DocumentSnapshot, type QuerySnapshot } from '@google-cloud/firestore';
 import type { JobStatus } from '../../contracts/job';
 import { checkActiveScenesQuota } from '../../domain/active-scenes-quota';
 import { ConflictError, ValidationError } from '../../domain/errors';
@@ -136,21 +136,22 @@ export class FirestoreJobStore implements JobStore {
       if (Number.isNaN(createdAt)) throw new ValidationError('invalid_page_token', 'pageToken is not one this service issued');
       query = query.startAfter(Timestamp.fromMillis(createdAt), cursor.id);
     }
-    const found = await query.limit(params.pageSize + 1).get();
-    const page = found.docs.slice(0, params.pageSize);
-    const names = page.map((doc) => doc.get('sceneNames') as string[]);
-    const sceneRefs = page.flatMap((doc, i) => names[i]!.map((name) => this.sceneRef(doc.id, name)));
-    const sceneSnaps = sceneRefs.length > 0 ? await this.db.getAll(...sceneRefs) : [];
-    let offset = 0;
-    const jobs = page.flatMap((doc, i) => {
-      const scenes = sceneSnaps.slice(offset, (offset += names[i]!.length));
-      // A job deleted since the query ran has lost some of its scenes: it is gone.
-      return scenes.every((s) => s.exists) ? [toJob(doc, scenes)] : [];
-    });
-    const last = jobs[jobs.length - 1];
-    return found.docs.length > params.pageSize && last
-      ? { jobs, nextPageToken: encodePageToken({ createdAt: last.createdAt, id: last.id }) }
-      : { jobs };
+    return this.pageOf(await query.limit(params.pageSize + 1).get(), params.pageSize);
+  }
+
+  async listUnfinishedJobs(params: { createdBefore: Date; pageSize: number; pageToken?: string }): Promise<JobPage> {
+    let query = buildQuery(this.db, firestoreJobQueries.unfinishedJobs, { status: ['queued', 'rendering'] }).where(
+      'createdAt',
+      '<',
+      Timestamp.fromDate(params.createdBefore),
+    );
+    if (params.pageToken) {
+      const cursor = decodePageToken(params.pageToken);
+      const createdAt = Date.parse(cursor.createdAt);
+      if (Number.isNaN(createdAt)) throw new ValidationError('invalid_page_token', 'pageToken is not one this service issued');
+      query = query.startAfter(Timestamp.fromMillis(createdAt), cursor.id);
+    }
+    return this.pageOf(await query.limit(params.pageSize + 1).get(), params.pageSize);
   }
 
   async claimScene(params: { jobId: string; scene: string; leaseMs: number; now: Date }): Promise<ClaimResult> {
@@ -285,6 +286,22 @@ export class FirestoreJobStore implements JobStore {
     const [job, ...scenes] = await this.db.getAll(jobRef, ...names.map((name) => this.sceneRef(id, name)));
     if (!job?.exists || scenes.some((s) => !s.exists)) return null;
     return { job, scenes };
+  }
+
+  /** A page of jobs from a query that asked for one more than `pageSize` (whose presence means a next page). */
+  private async pageOf(found: QuerySnapshot, pageSize: number): Promise<JobPage> {
+    const page = found.docs.slice(0, pageSize);
+    const names = page.map((doc) => doc.get('sceneNames') as string[]);
+    const sceneRefs = page.flatMap((doc, i) => names[i]!.map((name) => this.sceneRef(doc.id, name)));
+    const sceneSnaps = sceneRefs.length > 0 ? await this.db.getAll(...sceneRefs) : [];
+    let offset = 0;
+    const jobs = page.flatMap((doc, i) => {
+      const scenes = sceneSnaps.slice(offset, (offset += names[i]!.length));
+      // A job deleted since the query ran has lost some of its scenes: it is gone.
+      return scenes.every((s) => s.exists) ? [toJob(doc, scenes)] : [];
+    });
+    const last = jobs[jobs.length - 1];
+    return found.docs.length > pageSize && last ? { jobs, nextPageToken: encodePageToken({ createdAt: last.createdAt, id: last.id }) } : { jobs };
   }
 
   private sceneRef(jobId: string, scene: string): DocumentReference {

@@ -121,6 +121,11 @@ export class LocalTaskQueue implements TaskQueue {
     for (const name of names) mark.run(this.now(), name);
   }
 
+  async pendingNames({ names }: { names: string[] }): Promise<Set<string>> {
+    const find = this.db.prepare("SELECT 1 FROM tasks WHERE name = ? AND state IN ('pending', 'dispatching')");
+    return new Set(names.filter((name) => find.get(name) !== undefined));
+  }
+
   /** Counts by state, for readiness reports and tests. */
   stats(): Record<string, number> {
     const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all() as Array<{

@@ -27,6 +27,7 @@ const SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, created_at DESC, id DESC);
   CREATE INDEX IF NOT EXISTS jobs_by_owner_status ON jobs (owner, status, created_at DESC, id DESC);
+  CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (status, created_at, id);
   CREATE TABLE IF NOT EXISTS scenes (
     job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -100,6 +101,23 @@ export class SqliteJobStore implements JobStore {
     return rows.length > params.pageSize && last
       ? { jobs, nextPageToken: encodePageToken({ createdAt: last.createdAt, id: last.id }) }
       : { jobs };
+  }
+
+  async listUnfinishedJobs(params: { createdBefore: Date; pageSize: number; pageToken?: string }): Promise<JobPage> {
+    const where = ["status IN ('queued', 'rendering')", 'created_at < ?'];
+    const args: string[] = [params.createdBefore.toISOString()];
+    if (params.pageToken) {
+      const cursor = decodePageToken(params.pageToken);
+      where.push('(created_at > ? OR (created_at = ? AND id > ?))');
+      args.push(cursor.createdAt, cursor.createdAt, cursor.id);
+    }
+    const rows = this.db
+      .prepare(`SELECT id, created_at FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`)
+      .all(...args, params.pageSize + 1) as Array<{ id: string; created_at: string }>;
+    const page = rows.slice(0, params.pageSize);
+    const jobs = page.map((row) => this.readJob(row.id)).filter((job): job is JobRecord => job !== null);
+    const last = page[page.length - 1];
+    return rows.length > params.pageSize && last ? { jobs, nextPageToken: encodePageToken({ createdAt: last.created_at, id: last.id }) } : { jobs };
   }
 
   async claimScene(params: { jobId: string; scene: string; leaseMs: number; now: Date }): Promise<ClaimResult> {

@@ -7,7 +7,8 @@ import { listCommand } from './list';
 import { logsCommand } from './logs';
 import { openCommand } from './open';
 import { renderCommand } from './render';
+import { repairCommand } from './repair';
 import { statusCommand } from './status';
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: CliCommand[] = [renderCommand, statusCommand, listCommand, logsCommand, cancelCommand, deleteCommand, batchCommand, openCommand, keysCommand];
+export const COMMANDS: CliCommand[] = [renderCommand, statusCommand, listCommand, logsCommand, cancelCommand, deleteCommand, batchCommand, openCommand, keysCommand, repairCommand];

@@ -46,6 +46,11 @@ export interface JobStore {
   createJob(params: { job: JobRecord; maxActiveScenes?: number }): Promise<void>;
   getJob(params: { id: string }): Promise<JobRecord | null>;
   listJobs(params: ListJobsParams): Promise<JobPage>;
+  /**
+   * Every principal's jobs that are not finished (queued or rendering) and were created before `createdBefore`,
+   * oldest first: what the repair of lost work (domain/repair/) looks through.
+   */
+  listUnfinishedJobs(params: { createdBefore: Date; pageSize: number; pageToken?: string }): Promise<JobPage>;
   claimScene(params: { jobId: string; scene: string; leaseMs: number; now: Date }): Promise<ClaimResult>;
   /**
    * Records progress and extends the lease. Returns false when the lease is no longer held

@@ -20,4 +20,9 @@ export interface TaskQueue {
   enqueue(params: { tasks: TaskSpec[] }): Promise<void>;
   /** Deletes tasks that have not been delivered yet; unknown names are ignored. */
   deleteTasks(params: { names: string[] }): Promise<void>;
+  /**
+   * Which of these names are tasks the queue still holds (waiting, backing off or being delivered), as opposed to
+   * delivered for good, deleted, or never enqueued: what the repair of lost work (domain/repair/) asks.
+   */
+  pendingNames(params: { names: string[] }): Promise<Set<string>>;
 }

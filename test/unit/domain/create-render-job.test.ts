@@ -74,6 +74,17 @@ describe('createRenderJob', () => {
       expect((await jobStore.listJobs({ owner: 'alice', pageSize: 10 })).jobs).toHaveLength(1);
     });
 
+    it('queues the tasks a first submit stored its job for and then lost (the ingress died between the two), on the retry', async () => {
+      // A queue that takes the call and keeps nothing: the job is stored, its tasks are not, as after a SIGKILL.
+      const lost: TaskQueue = { enqueue: async () => undefined, deleteTasks: async () => undefined, pendingNames: async () => new Set() };
+      const first = await createRenderJob({ ...deps, taskQueue: lost }, { owner: 'alice', request: createRenderRequestSchema.parse({ code: scene('tiny.py') }), idempotencyKey: 'k-lost' });
+      expect(taskQueue.stats()).toEqual({});
+      const again = await submitWithKey({ code: scene('tiny.py') }, 'k-lost');
+      expect(again).toEqual({ job: first.job, replayed: true });
+      expect(taskQueue.stats()).toEqual({ pending: 1 });
+      expect([...(await taskQueue.pendingNames({ names: [`render-${first.job.id}-TinyCircle`] }))]).toHaveLength(1);
+    });
+
     it('refuses the same key with a different request as idempotency_conflict', async () => {
       await submitWithKey({ code: scene('tiny.py') }, 'k2');
       await expect(submitWithKey({ code: scene('tiny.py'), quality: 'high' }, 'k2')).rejects.toBeInstanceOf(IdempotencyConflictError);
@@ -187,6 +198,7 @@ describe('createRenderJob', () => {
         throw new Error('14 UNAVAILABLE: connect ECONNREFUSED');
       },
       deleteTasks: async () => undefined,
+      pendingNames: async () => new Set(),
     };
     const error = await submit({ code: scene('tiny.py') }, { taskQueue: unreachable }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);

@@ -127,6 +127,10 @@ class RecordingTaskQueue implements TaskQueue {
     for (const name of names) this.tasks.delete(name);
   }
 
+  async pendingNames({ names }: { names: string[] }): Promise<Set<string>> {
+    return new Set(names.filter((name) => this.tasks.has(name)));
+  }
+
   names(): string[] {
     return [...this.tasks.keys()].sort();
   }
