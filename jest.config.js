@@ -17,6 +17,8 @@ module.exports = {
       slowTestThreshold: 60,
     },
     { ...common, displayName: 'ops', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+    // Faults injected under a mixed workload (test/chaos/): a short fixed seed here, long with `npm run test:chaos`.
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts'], slowTestThreshold: 600 },
     // ManimCE's documentation examples against `manim render`: a fixed sample here, all with `npm run conformance`.
     { ...common, displayName: 'conformance', testMatch: ['<rootDir>/test/conformance/**/*.test.ts'], slowTestThreshold: 300 },
     ...(process.env.MANIM_RENDER_IMAGE_TESTS === '1'

@@ -121,9 +121,10 @@ function classifyCrash(failure: Extract<RawRenderFailure, { reason: 'worker_cras
   if (DISK_FULL.test(log)) return permanent({ code: 'disk_limit', message: 'the scene used more disk than a render may' });
   if (OUTPUT_FLOOD.test(log)) return permanent({ code: 'output_limit', message: 'the scene printed more output than a render may' });
   if (MEMORY_WATCH.test(log)) return permanent({ code: 'memory_limit', message: 'the scene used more memory than a render may' });
-  if (failure.signal === 'SIGKILL') {
-    return permanent({ code: 'memory_limit', message: 'the render process was killed, most likely for using too much memory' });
-  }
+  // The sandbox's own memory kills say so in the log (above: its memory watch, or the memory cgroup's OOM kills,
+  // which the supervisor reports the same way). A SIGKILL it cannot explain came from outside the scene (the host's
+  // OOM killer, an operator, the instance going away): our side, so the render is tried again.
+  if (failure.signal === 'SIGKILL') return { retryable: true, reason: 'the render process was killed from outside the sandbox (SIGKILL)' };
   if (failure.signal === 'SIGXCPU') return permanent({ code: 'cpu_limit', message: 'the scene used more CPU time than a render may' });
   if (failure.signal === 'SIGXFSZ') return permanent({ code: 'disk_limit', message: 'the scene wrote a file larger than a render may' });
   const how = failure.signal ? `signal ${failure.signal}` : `exit status ${failure.exitCode}`;

@@ -35,6 +35,9 @@ export async function createBatch(
     load: (id) => deps.batches.getBatch({ id }),
     create: (id) => createNewBatch(deps, { ...params, id }),
   });
+  // Items finished at birth (every scene from the cache) are told now that their batch is stored; the rest are
+  // told by their renders. Deterministic webhook task names make a repeat a no-op.
+  if (deps.notify) for (const item of resource.items) if (item.jobId) await deps.notify({ jobId: item.jobId });
   return { batch: resource, replayed };
 }
 

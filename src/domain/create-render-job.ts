@@ -1,7 +1,8 @@
+import { faultPoint } from '../chaos/fault-points';
 import type { CreateRenderRequest } from '../contracts/render-request';
 import { TASK_PAYLOAD_VERSION } from '../contracts/task-payload';
 import { UnavailableError, ValidationError } from './errors';
-import type { JobRecord } from './job';
+import { isTerminal, type JobRecord } from './job';
 import type { Clock } from './ports/clock';
 import type { IdGenerator } from './ports/id-generator';
 import type { IdempotencyStore } from './ports/idempotency-store';
@@ -36,6 +37,8 @@ export interface CreateRenderJobDeps {
   limits: SubmitLimits;
   /** Where the files a request carries or names are kept; without it, a request with files is refused. */
   projectFiles?: ProjectFileDeps;
+  /** Queues the webhooks of a job that is finished at birth (every scene reused an earlier render). */
+  notify?: (params: { jobId: string }) => Promise<void>;
 }
 
 /**
@@ -73,6 +76,10 @@ export async function createRenderJob(
   // The first submit may have stored the job and died before its tasks were queued; the retry queues them under
   // the same names (a no-op for every task that was queued), so the job it returns is one that will render.
   if (replayed) await enqueueRenderTasks(deps, resource, resource.scenes.filter((scene) => scene.status === 'queued' && !scene.split).map((scene) => scene.name));
+  // A job whose every scene came from the cache is finished already: no render will tell anyone, so this does
+  // (and again on a replay, in case the first died before; the webhook task's name makes that a no-op). A batch's
+  // item is told by the batch, once the batch it belongs to is stored.
+  if (!params.batchId && resource.scenes.every((scene) => isTerminal(scene.status))) await deps.notify?.({ jobId: resource.id });
   return { job: resource, replayed };
 }
 
@@ -148,6 +155,7 @@ async function createNewRenderJob(
   // The quota is checked where the job is stored, in one transaction with the count: concurrent submits cannot
   // all pass on the same count.
   await deps.jobStore.createJob({ job, maxActiveScenes: limits.maxActiveScenes });
+  faultPoint('submit.after-store');
   if (toRender.length === 0) return job; // every scene reused an earlier render
   try {
     await enqueueRenderTasks(deps, job, toRender);

@@ -1,3 +1,4 @@
+import { faultPoint } from '../chaos/fault-points';
 import type { RenderError } from '../contracts/job';
 import type { RenderSceneTask } from '../contracts/task-payload';
 import type { Logger } from '../logging/logger';
@@ -153,6 +154,7 @@ export async function runRenderTask(
     if (attempt.ok) {
       const key = outputKey(jobId, scene, job.format);
       const stored = await deps.blobStore.putFile({ key, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
+      faultPoint('finish.after-upload');
       const { filePath: _local, ...described } = attempt.file;
       const notices = renderNotices(job.format, attempt);
       const recorded = await deps.jobStore.finishScene({
@@ -172,6 +174,7 @@ export async function runRenderTask(
         // Cancelled or deleted while rendering: the files belong to no scene any more.
         await deps.blobStore.deletePrefix({ prefix: sceneFilesPrefix(jobId, scene) });
       }
+      faultPoint('finish.after-record');
       const cacheKey = job.scenes.find((s) => s.name === scene)?.renderKey;
       if (recorded && cacheKey) await deps.resultCache?.remember({ owner: job.owner, key: cacheKey, render: { jobId, scene } });
       outcomeLog.info('render outcome', { outcome: recorded ? 'succeeded' : 'discarded', bytes: stored.bytes });

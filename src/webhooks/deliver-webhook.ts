@@ -1,3 +1,4 @@
+import { faultPoint } from '../chaos/fault-points';
 import type { DeliverWebhookTask } from '../contracts/task-payload';
 import { WEBHOOK_SIGNATURE_HEADER, type WebhookEvent } from '../contracts/webhook-event';
 import { toJobView } from '../api/job-view';
@@ -52,6 +53,7 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, task: DeliverWebh
     throw new RetryableTaskError(`webhook delivery failed: ${(error as Error).message}`);
   }
   if (status < 200 || status >= 300) throw new RetryableTaskError(`the webhook answered ${status}`);
+  faultPoint('webhook.after-post');
   await deps.idempotency.reserve({ scope: DELIVERED, key: eventId, record: { requestHash: 'delivered', resourceId: task.resourceId }, now });
   log.info('webhook delivered', { status });
 }

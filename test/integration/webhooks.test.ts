@@ -148,3 +148,27 @@ describe('the webhook address guard', () => {
     }
   });
 });
+
+describe('webhooks of jobs finished at birth', () => {
+  it('posts render.finished and batch.finished for jobs whose every scene came from the result cache', async () => {
+    const service = await startService({ RESULT_CACHE: 'true', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' });
+    const receiver = await startReceiver(0);
+    try {
+      const first = await service.submit({ code: fixture('tiny.py'), quality: 'low' });
+      await service.waitFor(first.id);
+      // Born succeeded (a cache hit): no render runs for it, and yet its webhook must go out.
+      const hit = await service.submit({ code: fixture('tiny.py'), quality: 'low', webhookUrl: receiver.url });
+      expect(hit.scenes[0]).toMatchObject({ status: 'succeeded', cacheHit: true });
+      await until(() => receiver.received.length === 1);
+      expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ type: 'render.finished', data: { id: hit.id, status: 'succeeded' } });
+
+      const res = await service.request('POST', '/v1/batches', { items: [{ code: fixture('tiny.py') }], defaults: { quality: 'low' }, webhookUrl: receiver.url });
+      const batch = (await res.json()) as { id: string };
+      await until(() => receiver.received.length === 2);
+      expect(JSON.parse(receiver.received[1]!.body)).toMatchObject({ type: 'batch.finished', data: { id: batch.id, counts: { succeeded: 1 } } });
+    } finally {
+      await receiver.close();
+      await service.stop();
+    }
+  });
+});

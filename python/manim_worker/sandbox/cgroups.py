@@ -116,6 +116,22 @@ class SandboxCgroups:
     def active(self) -> set[str]:
         return set(self.dirs)
 
+    def oom_kills(self) -> int:
+        """How many processes the kernel killed for the memory cgroup's limit (v2 memory.events, v1 oom_control)."""
+        path = self.dirs.get("memory")
+        if path is None:
+            return 0
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                with open(os.path.join(path, name)) as f:
+                    for line in f:
+                        key, _, value = line.partition(" ")
+                        if key == "oom_kill":
+                            return int(value)
+            except (OSError, ValueError):
+                continue
+        return 0
+
     def join(self, pid: int = 0) -> None:
         for path in set(self.dirs.values()):
             with open(os.path.join(path, "cgroup.procs"), "w") as f:

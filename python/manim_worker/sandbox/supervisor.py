@@ -265,6 +265,10 @@ class Supervisor:
 
         status = self._watch(wake_r)
         self.relay.finish()
+        # The kernel's kills at the memory cgroup's limit are the scene's doing; read before the cgroup goes. A
+        # SIGKILL without one came from outside the sandbox (the host, an operator) and says nothing of the scene.
+        if self.cgroup is not None and not self.limit_exceeded and self.cgroup.oom_kills() > 0:
+            self.limit_exceeded = "Memory limit exceeded: the kernel stopped the scene at the sandbox's memory limit"
         self._cleanup()
         self._exit_like(status)
 

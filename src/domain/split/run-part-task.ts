@@ -1,3 +1,4 @@
+import { faultPoint } from '../../chaos/fault-points';
 import { randomUUID } from 'node:crypto';
 import { jobFileSources } from '../project-files/job-file-sources';
 import type { RenderError } from '../../contracts/job';
@@ -130,6 +131,7 @@ export async function recordPartAttempt(
   const keys = partKeys(jobId, sceneName, index, job.format, randomUUID());
   await deps.blobStore.putFile({ key: keys.movie, filePath: attempt.file.filePath, contentType: attempt.file.contentType });
   await deps.blobStore.putText({ key: keys.log, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
+  faultPoint('part.after-upload');
   const { start, end } = attempt.boundaries;
   const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }) };
   const next = await deps.jobStore.updateScene({
@@ -141,6 +143,7 @@ export async function recordPartAttempt(
   log.info('part outcome', { outcome: next ? 'rendered' : 'discarded', fallback: next?.split?.fallback });
   // Not recorded (another delivery was first, or the scene moved on): the files belong to nothing.
   if (!next) return deps.blobStore.deletePrefix({ prefix: keys.prefix });
+  faultPoint('part.after-record');
   await afterSplitChange(deps, job, next);
 }
 

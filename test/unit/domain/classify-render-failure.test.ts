@@ -138,8 +138,14 @@ describe('classifyRenderFailure', () => {
       expect(classified.retryable && classified.reason).toContain('exit 1');
     });
 
-    it('calls SIGKILL during the job memory_limit', () => {
-      expect(permanentCode(classifyRenderFailure(crash({ signal: 'SIGKILL' }), ''))).toBe('memory_limit');
+    it('calls a SIGKILL the sandbox explains (its memory watch, or the memory cgroup\'s OOM kills) memory_limit', () => {
+      const log = '[sandbox] Memory limit exceeded: the kernel stopped the scene at the sandbox\'s memory limit\n';
+      expect(permanentCode(classifyRenderFailure(crash({ signal: 'SIGKILL' }), log))).toBe('memory_limit');
+    });
+
+    it('retries a SIGKILL the sandbox cannot explain: it came from outside the scene (the host, an operator)', () => {
+      const classified = classifyRenderFailure(crash({ signal: 'SIGKILL' }), '');
+      expect(classified).toMatchObject({ retryable: true, reason: expect.stringContaining('killed from outside the sandbox') });
     });
 
     it('calls SIGXCPU cpu_limit and SIGXFSZ disk_limit', () => {
