@@ -45,6 +45,8 @@ export interface ChaosFigures {
   seed: number;
   minutes: number;
   jobs: number;
+  /** Jobs the store holds: more than `jobs` when a retried submit without a key made a second one. */
+  storedJobs: number;
   scenes: number;
   faults: Record<string, number>;
   terminal: Record<string, number>;
@@ -256,8 +258,14 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
     for (const job of page.jobs) violation('still_active', `${job.id}: ${status}`);
   }
   await service.stop();
+  // Every job the store holds (a submit without a key whose answer was lost, retried, made one the workload never
+  // saw: that is what a key is for), against the files on disk.
+  const jobsDb = new DatabaseSync(path.join(dataDir, 'jobs.sqlite'), { readOnly: true });
+  const stored = jobsDb.prepare('SELECT id, status FROM jobs').all() as Array<{ id: string; status: string }>;
+  jobsDb.close();
+  for (const job of stored) if (!TERMINAL.has(job.status)) violation('stuck', `${job.id}: ${job.status} (never seen by the workload)`);
+  const known = new Set(stored.map((job) => job.id));
   const jobsDir = path.join(dataDir, 'blobs', 'jobs');
-  const known = new Set([...views].filter(([, v]) => v !== null).map(([id]) => id));
   for (const dir of fs.existsSync(jobsDir) ? fs.readdirSync(jobsDir) : []) {
     if (!known.has(dir)) violation('orphan_blobs', dir);
   }
@@ -271,6 +279,7 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
     seed: params.seed,
     minutes: params.minutes,
     jobs: tracked.length,
+    storedJobs: stored.length,
     scenes,
     faults: { ...injected, ...Object.fromEntries(Object.entries(service.faultsFired).map(([k, v]) => [`point.${k}`, v])), restarts: service.restarts },
     terminal,
