@@ -16,6 +16,7 @@ import { SqliteResultCache } from './local/sqlite-result-cache';
 import { SqliteWebhookSecrets } from './local/sqlite-webhook-secrets';
 import { ensureFirstApiKey, FIRST_KEY_PRINCIPAL } from '../auth/first-api-key';
 import { startRepairSchedule } from '../domain/repair/repair-schedule';
+import { startLocalRetention } from './local/local-retention';
 import { systemClock } from '../domain/ports/clock';
 
 /**
@@ -62,6 +63,7 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
   );
 
   let repair: ReturnType<typeof startRepairSchedule> | undefined;
+  let retention: ReturnType<typeof startLocalRetention> | undefined;
 
   return {
     api: api.api,
@@ -80,6 +82,16 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
       taskQueue.start((payload, delivery) =>
         handleTask(taskDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts }),
       );
+      retention = startLocalRetention({
+        jobStore,
+        taskQueue,
+        blobStore,
+        blobRoot: path.join(config.DATA_DIR, 'blobs'),
+        clock: systemClock,
+        retentionDays: config.JOB_RETENTION_DAYS,
+        intervalMs: 60 * 60 * 1000,
+        logger: logger.child({ component: 'retention' }),
+      });
       if (config.REPAIR_INTERVAL_SECONDS > 0) {
         repair = startRepairSchedule(
           { jobStore, taskQueue, clock: systemClock, logger: logger.child({ component: 'repair' }) },
@@ -89,6 +101,7 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
     },
     async stop({ graceMs }) {
       await repair?.stop();
+      await retention?.stop();
       await taskQueue.stop({ graceMs });
       await renderer.stop();
       api.close();

@@ -28,6 +28,7 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, created_at DESC, id DESC);
   CREATE INDEX IF NOT EXISTS jobs_by_owner_status ON jobs (owner, status, created_at DESC, id DESC);
   CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (status, created_at, id);
+  CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (created_at, id);
   CREATE TABLE IF NOT EXISTS scenes (
     job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -170,6 +171,13 @@ export class SqliteJobStore implements JobStore {
       this.refreshJob(id, now);
       return this.readJob(id);
     });
+  }
+
+  /** Ids of jobs of any principal and status created before `before`, oldest first: what local retention removes. */
+  jobsCreatedBefore(params: { before: Date; limit: number }): Array<{ id: string; owner: string }> {
+    return this.db
+      .prepare('SELECT id, owner FROM jobs WHERE created_at < ? ORDER BY created_at, id LIMIT ?')
+      .all(params.before.toISOString(), params.limit) as Array<{ id: string; owner: string }>;
   }
 
   async deleteJob({ id }: { id: string }): Promise<boolean> {
