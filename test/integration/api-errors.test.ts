@@ -39,7 +39,8 @@ describe('bad requests get structured errors', () => {
   });
 
   it('rejects a body far over any limit with 413', async () => {
-    const res = await service.request('POST', '/v1/renders', { code: 'x'.repeat(1024 * 1024) });
+    // Past the JSON limit of a submit (the code's and the inline files' limits together).
+    const res = await service.request('POST', '/v1/renders', { code: 'x'.repeat(24 * 1024 * 1024) });
     expect(await errorOf(res)).toMatchObject({ status: 413, code: 'payload_too_large' });
   });
 

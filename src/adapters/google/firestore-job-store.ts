@@ -115,7 +115,8 @@ export class FirestoreJobStore implements JobStore {
         checkActiveScenesQuota({ job, active, limit: maxActiveScenes });
         tx.set(lock, { submittedAt: job.createdAt });
         writeJob(tx);
-      });
+        // Submits of one owner contend on its lock by design: room for a burst of them to take turns.
+      }, { maxAttempts: 20 });
     } catch (error) {
       if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) throw new ConflictError(`a job with id ${job.id} already exists`);
       throw error;
