@@ -51,7 +51,7 @@ function sample(service: ServiceProcess, done: number, started: number): Sample 
   return {
     done,
     seconds: Math.round((Date.now() - started) / 100) / 10,
-    rssMiB: mib((memoryOf(service.pid)?.rss ?? 0) * 1024),
+    rssMiB: mib(memoryOf(service.pid)?.rss ?? 0),
     fds: fs.readdirSync(`/proc/${service.pid}/fd`).length,
     processes: treeOf(service.pid).length,
     sqliteMiB: mib(sqlite),
