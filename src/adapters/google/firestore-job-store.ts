@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Timestamp, type Firestore, type CollectionReference, type DocumentReference, type DocumentSnapshot, type QuerySnapshot } from '@google-cloud/firestore';
+import { Timestamp, type Firestore, type CollectionReference, type DocumentReference, type DocumentSnapshot, type Query } from '@google-cloud/firestore';
 import type { JobStatus } from '../../contracts/job';
 import { checkActiveScenesQuota } from '../../domain/active-scenes-quota';
 import { ConflictError, ValidationError } from '../../domain/errors';
 import type { JobRecord, SceneRecord } from '../../domain/job';
-import { decodePageToken, encodePageToken } from '../../domain/page-token';
 import type { ClaimResult, JobPage, JobStore, ListJobsParams } from '../../domain/ports/job-store';
 import {
   cancelTransition,
@@ -30,6 +29,7 @@ import {
 import { buildQuery, firestoreJobQueries, JOBS_COLLECTION, SCENES_COLLECTION } from './firestore-job-queries';
 import { GrpcCode, grpcCodeOf } from './grpc-code';
 import { retryOnConflict } from './retry-on-conflict';
+import { afterPageToken, readJobPage } from './firestore-job-pages';
 import { createFirestoreClient } from './firestore-client';
 
 export interface FirestoreJobStoreOptions {
@@ -130,29 +130,14 @@ export class FirestoreJobStore implements JobStore {
 
   async listJobs(params: ListJobsParams): Promise<JobPage> {
     const shape = params.status ? firestoreJobQueries.jobsByOwnerAndStatus : firestoreJobQueries.jobsByOwner;
-    let query = buildQuery(this.db, shape, { owner: params.owner, status: params.status });
-    if (params.pageToken) {
-      const cursor = decodePageToken(params.pageToken);
-      const createdAt = Date.parse(cursor.createdAt);
-      if (Number.isNaN(createdAt)) throw new ValidationError('invalid_page_token', 'pageToken is not one this service issued');
-      query = query.startAfter(Timestamp.fromMillis(createdAt), cursor.id);
-    }
-    return this.pageOf(await query.limit(params.pageSize + 1).get(), params.pageSize);
+    const query = afterPageToken(buildQuery(this.db, shape, { owner: params.owner, status: params.status }), params.pageToken);
+    return this.page(query, params.pageSize);
   }
 
   async listUnfinishedJobs(params: { createdBefore: Date; pageSize: number; pageToken?: string }): Promise<JobPage> {
-    let query = buildQuery(this.db, firestoreJobQueries.unfinishedJobs, { status: ['queued', 'rendering'] }).where(
-      'createdAt',
-      '<',
-      Timestamp.fromDate(params.createdBefore),
-    );
-    if (params.pageToken) {
-      const cursor = decodePageToken(params.pageToken);
-      const createdAt = Date.parse(cursor.createdAt);
-      if (Number.isNaN(createdAt)) throw new ValidationError('invalid_page_token', 'pageToken is not one this service issued');
-      query = query.startAfter(Timestamp.fromMillis(createdAt), cursor.id);
-    }
-    return this.pageOf(await query.limit(params.pageSize + 1).get(), params.pageSize);
+    const unfinished = buildQuery(this.db, firestoreJobQueries.unfinishedJobs, { status: ['queued', 'rendering'] });
+    const query = afterPageToken(unfinished.where('createdAt', '<', Timestamp.fromDate(params.createdBefore)), params.pageToken);
+    return this.page(query, params.pageSize);
   }
 
   async claimScene(params: { jobId: string; scene: string; leaseMs: number; now: Date }): Promise<ClaimResult> {
@@ -289,20 +274,8 @@ export class FirestoreJobStore implements JobStore {
     return { job, scenes };
   }
 
-  /** A page of jobs from a query that asked for one more than `pageSize` (whose presence means a next page). */
-  private async pageOf(found: QuerySnapshot, pageSize: number): Promise<JobPage> {
-    const page = found.docs.slice(0, pageSize);
-    const names = page.map((doc) => doc.get('sceneNames') as string[]);
-    const sceneRefs = page.flatMap((doc, i) => names[i]!.map((name) => this.sceneRef(doc.id, name)));
-    const sceneSnaps = sceneRefs.length > 0 ? await this.db.getAll(...sceneRefs) : [];
-    let offset = 0;
-    const jobs = page.flatMap((doc, i) => {
-      const scenes = sceneSnaps.slice(offset, (offset += names[i]!.length));
-      // A job deleted since the query ran has lost some of its scenes: it is gone.
-      return scenes.every((s) => s.exists) ? [toJob(doc, scenes)] : [];
-    });
-    const last = jobs[jobs.length - 1];
-    return found.docs.length > pageSize && last ? { jobs, nextPageToken: encodePageToken({ createdAt: last.createdAt, id: last.id }) } : { jobs };
+  private async page(query: Query, pageSize: number): Promise<JobPage> {
+    return readJobPage(this.db, await query.limit(pageSize + 1).get(), pageSize, (jobId, scene) => this.sceneRef(jobId, scene));
   }
 
   private sceneRef(jobId: string, scene: string): DocumentReference {
