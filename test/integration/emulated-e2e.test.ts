@@ -11,6 +11,7 @@ import { runCanary } from '../support/canary';
 import { freePort } from '../support/emulators';
 import { ffprobe, fixture } from '../support/service-harness';
 import { audioCodecsOf, loudnessOf, PROJECTS, projectRequest } from '../support/project-fixture';
+import { jobRecord } from '../support/job-record';
 
 // The production shape on real emulators: ingress and renderer as separate processes of the built service
 // (dist/, made by `npm test`), Firestore, Cloud Tasks (calling the renderer with OIDC tokens) and Cloud Storage.
@@ -178,23 +179,9 @@ describe('gcp mode on the emulators', () => {
   it('repairs lost work from the CLI: a job stored without its tasks is queued again through Cloud Tasks and renders', async () => {
     const settings: Record<string, string> = { ...stack.settings, ROLE: 'ingress' };
     const store = new FirestoreJobStore({ projectId: settings.GOOGLE_CLOUD_PROJECT!, emulatorHost: settings.FIRESTORE_EMULATOR_HOST, retentionDays: 1 });
-    const at = new Date(Date.now() - 5000).toISOString();
     const id = `lost${Date.now()}`;
     // As the ingress stores a job, with no task queued after it: what a SIGKILL between the two writes leaves.
-    await store.createJob({
-      job: {
-        id,
-        owner: 'key:emulated',
-        code: fixture('tiny.py'),
-        quality: 'low',
-        format: 'mp4',
-        timeoutSeconds: 60,
-        metadata: {},
-        scenes: [{ name: 'TinyCircle', status: 'queued', progress: 0, attempts: 0, updatedAt: at }],
-        createdAt: at,
-        updatedAt: at,
-      },
-    });
+    await store.createJob({ job: jobRecord({ id, owner: 'key:emulated', code: fixture('tiny.py'), at: new Date(Date.now() - 5000), scenes: ['TinyCircle'] }) });
     await store.close();
     const repaired = await runCliJson(['repair', '--after', '2', '--json'], settings);
     expect(repaired).toMatchObject({ requeued: 1 });

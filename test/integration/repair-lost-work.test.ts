@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { SqliteJobStore } from '../../src/adapters/local/sqlite-job-store';
-import type { JobRecord } from '../../src/domain/job';
 import { ffprobe, fixture, startService } from '../support/service-harness';
+import { jobRecord } from '../support/job-record';
 
 jest.setTimeout(120_000);
 
@@ -11,19 +11,7 @@ describe('the repair of lost work, in-process in local mode', () => {
     try {
       // The job store the service uses, written as its submit would have written it, without the tasks.
       const store = new SqliteJobStore({ filePath: path.join(service.dataDir, 'jobs.sqlite') });
-      const at = new Date().toISOString();
-      const job: JobRecord = {
-        id: 'lostjob1',
-        owner: 'local',
-        code: fixture('tiny.py'),
-        quality: 'low',
-        format: 'mp4',
-        timeoutSeconds: 60,
-        metadata: {},
-        scenes: [{ name: 'TinyCircle', status: 'queued', progress: 0, attempts: 0, updatedAt: at }],
-        createdAt: at,
-        updatedAt: at,
-      };
+      const job = jobRecord({ id: 'lostjob1', owner: 'local', code: fixture('tiny.py'), at: new Date(), scenes: ['TinyCircle'] });
       await store.createJob({ job });
       store.close();
 

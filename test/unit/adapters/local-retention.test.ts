@@ -6,9 +6,9 @@ import { startLocalRetention } from '../../../src/adapters/local/local-retention
 import { LocalTaskQueue } from '../../../src/adapters/local/local-task-queue';
 import { SqliteJobStore } from '../../../src/adapters/local/sqlite-job-store';
 import { outputKey } from '../../../src/domain/blob-keys';
-import type { JobRecord } from '../../../src/domain/job';
 import { projectFileKey } from '../../../src/domain/project-files/project-file-keys';
 import { createLogger } from '../../../src/logging/create-logger';
+import { jobRecord } from '../../support/job-record';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -33,20 +33,7 @@ describe('local retention: what gcp mode expires by TTL and lifecycle, local mod
   });
 
   async function jobAt(id: string, createdAt: number): Promise<void> {
-    const at = new Date(createdAt).toISOString();
-    const job: JobRecord = {
-      id,
-      owner: 'alice',
-      code: 'x',
-      quality: 'low',
-      format: 'mp4',
-      timeoutSeconds: 60,
-      metadata: {},
-      scenes: [{ name: 'A', status: 'succeeded', progress: 1, attempts: 1, updatedAt: at }],
-      createdAt: at,
-      updatedAt: at,
-    };
-    await jobStore.createJob({ job });
+    await jobStore.createJob({ job: jobRecord({ id, owner: 'alice', code: 'x', at: new Date(createdAt), status: 'succeeded' }) });
     await blobStore.putText({ key: outputKey(id, 'A', 'mp4'), text: 'video', contentType: 'video/mp4' });
   }
 

@@ -8,6 +8,7 @@ import type { JobRecord } from '../../../../src/domain/job';
 import { repairLostWork } from '../../../../src/domain/repair/repair-lost-work';
 import { renderTaskName, repairRenderTaskName } from '../../../../src/domain/task-names';
 import { createLogger } from '../../../../src/logging/create-logger';
+import { jobRecord } from '../../../support/job-record';
 
 const START = Date.parse('2030-01-01T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -45,19 +46,7 @@ describe('repairLostWork: work whose queue entry was lost is queued again, and n
 
   /** A job as the ingress stores it, its tasks queued only if `queued`. */
   async function stored(options: { queued: boolean; scenes?: string[] }): Promise<JobRecord> {
-    const at = new Date(now).toISOString();
-    const job: JobRecord = {
-      id: `job${++count}`,
-      owner: 'alice',
-      code: 'class A(Scene): pass',
-      quality: 'low',
-      format: 'mp4',
-      timeoutSeconds: 60,
-      metadata: {},
-      scenes: (options.scenes ?? ['A']).map((name) => ({ name, status: 'queued', progress: 0, attempts: 0, updatedAt: at })),
-      createdAt: at,
-      updatedAt: at,
-    };
+    const job = jobRecord({ id: `job${++count}`, owner: 'alice', code: 'class A(Scene): pass', at: new Date(now), scenes: options.scenes });
     await jobStore.createJob({ job });
     if (options.queued) {
       await taskQueue.enqueue({
