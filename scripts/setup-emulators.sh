@@ -4,6 +4,7 @@
 #
 #   * fake-gcs-server      (Cloud Storage)  -> $ROOT/.tools/bin/fake-gcs-server
 #   * cloud-tasks-emulator (Cloud Tasks)    -> $ROOT/.tools/bin/cloud-tasks-emulator
+#   * toxiproxy            (fault proxy)    -> $ROOT/.tools/bin/toxiproxy-server
 #   * Cloud Firestore emulator (a jar shipped with the Google Cloud CLI; it is
 #     only located and recorded here, never downloaded)
 #
@@ -23,6 +24,9 @@ FAKE_GCS_MODULE="github.com/fsouza/fake-gcs-server"
 FAKE_GCS_VERSION="v1.56.1"
 TASKS_MODULE="github.com/aertje/cloud-tasks-emulator"
 TASKS_VERSION="v1.2.0"
+# The fault proxy the chaos suite puts between the services and each emulator (test/chaos/).
+TOXIPROXY_MODULE="github.com/Shopify/toxiproxy/v2"
+TOXIPROXY_VERSION="v2.5.0"
 # Not pinned (it comes with the installed Google Cloud CLI): the version the
 # scripts and README were verified with. Another version only warns.
 FIRESTORE_TESTED_VERSION="1.19.9"
@@ -122,6 +126,26 @@ install_tasks_emulator() {
   write_stamp cloud-tasks-emulator "$want"
 }
 
+install_toxiproxy() {
+  local bin="$BIN_DIR/toxiproxy-server" want="$TOXIPROXY_MODULE@$TOXIPROXY_VERSION"
+  if [[ -x "$bin" ]] && stamp_matches toxiproxy-server "$want"; then
+    log "toxiproxy $TOXIPROXY_VERSION already installed"
+    return
+  fi
+  ensure_go
+  rm -f "$STAMP_DIR/toxiproxy-server"
+  mkdir -p "$BIN_DIR"
+  log "installing $want (its server command)"
+  local json dir
+  json="$(cd "$SCRATCH" && GOWORK=off go mod download -json "$want")" || die "go mod download $want failed"
+  dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)"
+  [[ -n "$dir" && -d "$dir" ]] || die "could not find the module directory of $want"
+  (cd "$dir" && GOWORK=off GOFLAGS="-buildvcs=false -mod=readonly" go build -trimpath -o "$bin.tmp" ./cmd/server) ||
+    die "go build of $want failed"
+  mv -f "$bin.tmp" "$bin"
+  write_stamp toxiproxy-server "$want"
+}
+
 find_firestore_jar() {
   local rel="platform/cloud-firestore-emulator/cloud-firestore-emulator.jar" sdk candidate
   if [[ -n "${FIRESTORE_EMULATOR_JAR:-}" ]]; then
@@ -197,6 +221,7 @@ main() {
   mkdir -p "$BIN_DIR" "$STAMP_DIR"
   install_fake_gcs
   install_tasks_emulator
+  install_toxiproxy
   check_firestore
   log "done: binaries in $BIN_DIR, stamps in $STAMP_DIR"
 }

@@ -18,6 +18,7 @@ import { ensureFirstApiKey, FIRST_KEY_PRINCIPAL } from '../auth/first-api-key';
 import { startRepairSchedule } from '../domain/repair/repair-schedule';
 import { startLocalRetention } from './local/local-retention';
 import { systemClock } from '../domain/ports/clock';
+import { withDeliveryFaults } from '../chaos/delivery-faults';
 
 /**
  * Local mode: ingress and renderer in one process on the embedded adapters (SQLite job store, in-process task
@@ -79,8 +80,8 @@ export function composeLocal(config: Config, logger: Logger): ComposedService {
     start() {
       api.warm();
       renderer.start();
-      taskQueue.start((payload, delivery) =>
-        handleTask(taskDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts }),
+      taskQueue.start(
+        withDeliveryFaults((payload, delivery) => handleTask(taskDeps, payload, { ...delivery, maxAttempts: retry.maxAttempts })),
       );
       retention = startLocalRetention({
         jobStore,

@@ -32,6 +32,13 @@ export interface EmulatedStackOptions {
   launch?: (role: 'ingress' | 'renderer', settings: Record<string, string>) => { command: string; args: string[]; env?: Record<string, string> };
   /** How long each role may take to answer /healthz (default 60 s). */
   startTimeoutMs?: number;
+  /**
+   * The addresses the services use for the emulators, when something stands between them (the chaos suite's
+   * fault proxy); by default the emulators' own.
+   */
+  route?: (emulators: Emulators<'firestore' | 'gcs' | 'tasks'>) => Promise<{ firestoreHost: string; gcsEndpoint: string; tasksHost: string }>;
+  /** Where Cloud Tasks is told to post render tasks (default: the renderer itself); the renderer's token audience. */
+  rendererTargetUrl?: string;
 }
 
 export interface EmulatedStack {
@@ -45,6 +52,14 @@ export interface EmulatedStack {
   pids(): { ingress: number; renderer: number };
   /** Kills the renderer at once (SIGKILL), as a crash would. */
   killRenderer(): Promise<void>;
+  /** Kills one role at once (SIGKILL); `startRole` brings it back. */
+  kill(role: 'ingress' | 'renderer'): Promise<void>;
+  /** Creates the queues again (after the tasks emulator restarted empty). */
+  createQueues(): Promise<void>;
+  /** Whether a role's process is still running (it may have died on its own). */
+  alive(role: 'ingress' | 'renderer'): boolean;
+  /** Changes both roles' settings for their next start. */
+  configure(patch: Record<string, string>): void;
   startRenderer(): Promise<void>;
   /** Stops one role as Cloud Run stops an instance (SIGTERM, then its grace), and starts it again. */
   stopRole(role: 'ingress' | 'renderer'): Promise<void>;
@@ -77,11 +92,16 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
   try {
     const signingKeyFile = writeSigningKey(options.dataDir, projectId);
     await new Storage({ projectId, apiEndpoint: emulators.gcsEndpoint }).createBucket(bucket);
-    await createQueue(emulators.tasksHost, projectId, location, queue, options.taskRetry);
-    await createQueue(emulators.tasksHost, projectId, location, webhookQueue, options.taskRetry, 10);
+    const createQueues = async () => {
+      await createQueue(emulators.tasksHost, projectId, location, queue, options.taskRetry);
+      await createQueue(emulators.tasksHost, projectId, location, webhookQueue, options.taskRetry, 10);
+    };
+    await createQueues();
     const apiKey = await createApiKey(projectId, emulators.firestoreHost);
+    const routes = (await options.route?.(emulators)) ?? emulators;
 
-    const rendererUrl = `http://127.0.0.1:${options.rendererPort}`;
+    const rendererUrl = options.rendererTargetUrl ?? `http://127.0.0.1:${options.rendererPort}`;
+    const rendererOwnUrl = `http://127.0.0.1:${options.rendererPort}`;
     const ingressUrl = `http://127.0.0.1:${options.port}`;
     const shared: Record<string, string> = {
       MODE: 'gcp',
@@ -96,19 +116,19 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
       RENDERER_URL: rendererUrl,
       OIDC_ISSUER: emulators.tasksIssuer,
       OIDC_JWKS_URL: `${emulators.tasksIssuer}/jwks`,
-      FIRESTORE_EMULATOR_HOST: emulators.firestoreHost,
-      CLOUD_TASKS_EMULATOR_HOST: emulators.tasksHost,
-      GCS_API_ENDPOINT: emulators.gcsEndpoint,
+      FIRESTORE_EMULATOR_HOST: routes.firestoreHost,
+      CLOUD_TASKS_EMULATOR_HOST: routes.tasksHost,
+      GCS_API_ENDPOINT: routes.gcsEndpoint,
       GCS_SIGNING_KEY_FILE: signingKeyFile,
       METADATA_SERVER_DETECTION: 'none',
       TASK_MAX_ATTEMPTS: String(options.taskRetry?.maxAttempts ?? 5),
       ...options.env,
     };
-    const rendererSettings = { ...shared, ROLE: 'renderer', PORT: String(options.rendererPort), DATA_DIR: path.join(options.dataDir, 'renderer') };
-    const ingressSettings = { ...shared, ROLE: 'ingress', PORT: String(options.port), DATA_DIR: path.join(options.dataDir, 'ingress') };
+    let rendererSettings = { ...shared, ROLE: 'renderer', PORT: String(options.rendererPort), DATA_DIR: path.join(options.dataDir, 'renderer') };
+    let ingressSettings = { ...shared, ROLE: 'ingress', PORT: String(options.port), DATA_DIR: path.join(options.dataDir, 'ingress') };
 
     const start = (role: 'ingress' | 'renderer') =>
-      startService(role, role === 'renderer' ? rendererSettings : ingressSettings, role === 'renderer' ? rendererUrl : ingressUrl, options);
+      startService(role, role === 'renderer' ? rendererSettings : ingressSettings, role === 'renderer' ? rendererOwnUrl : ingressUrl, options);
     let renderer = await start('renderer');
     let ingress = await start('ingress').catch(async (error: unknown) => {
       renderer.child.kill('SIGTERM');
@@ -117,7 +137,7 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
     });
     return {
       ingressUrl,
-      rendererUrl,
+      rendererUrl: rendererOwnUrl,
       emulators,
       settings: shared,
       apiKey,
@@ -125,6 +145,20 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
       async killRenderer() {
         renderer.child.kill('SIGKILL');
         await renderer.exited;
+      },
+      async kill(role) {
+        const service = role === 'renderer' ? renderer : ingress;
+        service.child.kill('SIGKILL');
+        await service.exited;
+      },
+      createQueues,
+      alive(role) {
+        const { child } = role === 'renderer' ? renderer : ingress;
+        return child.exitCode === null && child.signalCode === null;
+      },
+      configure(patch) {
+        rendererSettings = { ...rendererSettings, ...patch };
+        ingressSettings = { ...ingressSettings, ...patch };
       },
       async startRenderer() {
         renderer = await start('renderer');

@@ -24,11 +24,20 @@ export interface EmulatorAddresses {
 export type EmulatorName = keyof EmulatorAddresses;
 
 type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
-export type Emulators<N extends EmulatorName> = Intersection<EmulatorAddresses[N]> & { stop(): Promise<void> };
+export type Emulators<N extends EmulatorName> = Intersection<EmulatorAddresses[N]> & {
+  stop(): Promise<void>;
+  /**
+   * Stops one emulator and starts it again on the same addresses, as an outage would: what it held in memory is
+   * gone (the Cloud Tasks emulator's queues and tasks, for one).
+   */
+  restart(name: N): Promise<void>;
+};
 
 interface Running<A> {
+  name: EmulatorName;
   addresses: A;
   stop(): Promise<void>;
+  restart?(): Promise<void>;
 }
 
 /**
@@ -55,7 +64,12 @@ export async function startEmulators<N extends EmulatorName>(...names: N[]): Pro
     await stop();
     throw failed.reason;
   }
-  return Object.assign({}, ...running.map((r) => r.addresses), { stop }) as Emulators<N>;
+  const restart = async (name: N) => {
+    const emulator = running.find((r) => r.name === name);
+    if (!emulator?.restart) throw new Error(`the ${name} emulator cannot be restarted`);
+    await emulator.restart();
+  };
+  return Object.assign({}, ...running.map((r) => r.addresses), { stop, restart }) as Emulators<N>;
 }
 
 async function startFirestore(): Promise<Running<EmulatorAddresses['firestore']>> {
@@ -67,7 +81,7 @@ async function startFirestore(): Promise<Running<EmulatorAddresses['firestore']>
       const res = await fetch(`http://${host}/`);
       return res.status === 200 && (await res.text()).trim() === 'Ok';
     });
-    return { addresses: { firestoreHost: host }, stop: () => child.stop() };
+    return { name: 'firestore', addresses: { firestoreHost: host }, stop: () => child.stop() };
   });
 }
 
@@ -77,7 +91,7 @@ async function startGcs(): Promise<Running<EmulatorAddresses['gcs']>> {
     const endpoint = `http://127.0.0.1:${port}`;
     const child = spawnScript('start-gcs.sh', [`127.0.0.1:${port}`]);
     await untilReady(child, 'gcs', async () => (await fetch(`${endpoint}/_internal/healthcheck`)).status === 200);
-    return { addresses: { gcsEndpoint: endpoint }, stop: () => child.stop() };
+    return { name: 'gcs', addresses: { gcsEndpoint: endpoint }, stop: () => child.stop() };
   });
 }
 
@@ -89,9 +103,21 @@ async function startTasks(): Promise<Running<EmulatorAddresses['tasks']>> {
     while (!(await isFree(port + 1, '0.0.0.0'))) port = await freePort();
     const host = `127.0.0.1:${port}`;
     const issuer = `http://127.0.0.1:${port + 1}`;
-    const child = spawnScript('start-tasks.sh', [host], { CLOUD_TASKS_OPENID_ISSUER: issuer, CLOUD_TASKS_QUEUES: '' });
-    await untilReady(child, 'tasks', async () => (await canConnect(port)) && (await fetch(`${issuer}/jwks`)).status === 200);
-    return { addresses: { tasksHost: host, tasksIssuer: issuer }, stop: () => child.stop() };
+    const launch = async () => {
+      const child = spawnScript('start-tasks.sh', [host], { CLOUD_TASKS_OPENID_ISSUER: issuer, CLOUD_TASKS_QUEUES: '' });
+      await untilReady(child, 'tasks', async () => (await canConnect(port)) && (await fetch(`${issuer}/jwks`)).status === 200);
+      return child;
+    };
+    let child = await launch();
+    return {
+      name: 'tasks',
+      addresses: { tasksHost: host, tasksIssuer: issuer },
+      stop: () => child.stop(),
+      async restart() {
+        await child.stop();
+        child = await launch();
+      },
+    };
   });
 }
 

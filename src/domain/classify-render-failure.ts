@@ -10,6 +10,13 @@ export type ClassifiedFailure = { retryable: false; error: RenderError } | { ret
 const permanent = (error: RenderError): ClassifiedFailure => ({ retryable: false, error });
 
 const DISK_FULL = /No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]|File size limit exceeded/;
+/** What the supervisor says when it stops a scene for its own disk quota, and the file-size limit's words. */
+const OWN_DISK_LIMIT = /\[sandbox\] Disk quota exceeded|File size limit exceeded/;
+
+/** Whether a failed render's words say it ran out of disk, and not by passing a limit of its own. */
+export function ranOutOfDiskUnexplained(text: string): boolean {
+  return DISK_FULL.test(text) && !OWN_DISK_LIMIT.test(text);
+}
 const LATEX_MISSING = /No such file or directory: '(latex|dvisvgm|xelatex)'|(latex|dvisvgm) (command )?not found/i;
 /** LaTeX's own words for a \usepackage or \documentclass it cannot find (Manim's log may wrap them). */
 const LATEX_PACKAGE_MISSING = /LaTeX Error: File `([^`'\s]+?\.(?:sty|cls))' not\b/;
@@ -55,6 +62,8 @@ export function classifyRenderFailure(failure: RawRenderFailure, log: string): C
         code: 'output_limit',
         message: `the output is ${failure.bytes} bytes, over the ${failure.limitBytes}-byte limit; lower the quality or shorten the scene`,
       });
+    case 'host_disk_full':
+      return { retryable: true, reason: `the renderer's disk is full: ${failure.message}` };
     case 'files_unavailable':
       return permanent({ code: 'files_unavailable', message: `${failure.message}; upload it again and submit a new render` });
   }

@@ -11,7 +11,9 @@ import type {
   SceneRenderer,
   StitchParams,
 } from '../domain/ports/scene-renderer';
+import { ranOutOfDiskUnexplained } from '../domain/classify-render-failure';
 import type { GlyphCache } from './glyph-cache';
+import { HOST_DISK_RESERVE_BYTES, hostDiskNearlyFull } from './host-disk';
 import type { TexCache } from './tex-cache';
 import { layOutProject, ProjectFileUnavailable } from './project/lay-out-project';
 import { describeOutput } from './untrusted/describe-output';
@@ -174,7 +176,14 @@ export class ManimSceneRenderer implements SceneRenderer {
     const sound = outcome.kind === 'result' && outcome.sound === true;
     const base = { log: leased.worker.output().text, renderSeconds, ...params.describe(), ...(sound && { sound }), dispose: () => leased.release() };
 
-    if (outcome.kind !== 'result') return { ...base, ok: false, failure: failureOf(outcome) };
+    if (outcome.kind !== 'result') {
+      const failure = failureOf(outcome);
+      const words = `${base.log}\n${failure.reason === 'scene_error' ? `${failure.message}\n${failure.traceback ?? ''}` : ''}`;
+      if (ranOutOfDiskUnexplained(words) && hostDiskNearlyFull(leased.workDir)) {
+        return { ...base, ok: false, failure: { reason: 'host_disk_full', message: `less than ${HOST_DISK_RESERVE_BYTES} bytes free where renders write` } };
+      }
+      return { ...base, ok: false, failure };
+    }
     // Every process of the sandbox is dead: the file is taken out of its directory, then read by a reader of our own.
     const taken = await takeOutput({ workDir: leased.workDir, relative: path.posix.join(MEDIA_SUBDIR, outcome.file), maxBytes: this.params.maxOutputBytes });
     if (!taken.ok) {

@@ -12,6 +12,7 @@ import { RetryableTaskError } from '../domain/retryable-task-error';
 import type { Logger } from '../logging/logger';
 import { postWebhook, WebhookTargetError, type WebhookTargetPolicy } from './post-webhook';
 import { signWebhook } from './sign-webhook';
+import { claimWebhookSend } from './webhook-send-claim';
 
 export interface DeliverWebhookDeps {
   jobStore: JobStore;
@@ -27,8 +28,8 @@ export interface DeliverWebhookDeps {
 const DELIVERED = 'webhook-delivered';
 
 /**
- * Delivers one finished-event to its webhook, signed with the owner's secret. A 2xx answer is recorded so a
- * redelivered task does nothing; any other answer or a network error is retried by the queue with backoff; a URL
+ * Delivers one finished-event to its webhook, signed with the owner's secret, one delivery at a time
+ * (webhook-send-claim.ts). A 2xx answer is recorded so a redelivered task does nothing; any other answer or a network error is retried by the queue with backoff; a URL
  * the target policy refuses (not https, a private address) is dropped with a log line, since retrying cannot help.
  */
 export async function deliverWebhook(deps: DeliverWebhookDeps, task: DeliverWebhookTask): Promise<void> {
@@ -37,6 +38,18 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, task: DeliverWebh
   const now = deps.clock.now();
   if (await deps.idempotency.has({ scope: DELIVERED, key: eventId, now })) return;
 
+  const claim = await claimWebhookSend({ idempotency: deps.idempotency, eventId, resourceId: task.resourceId, now, leaseMs: deps.policy.timeoutMs * 2 + 10_000 });
+  if (!claim.claimed) throw new RetryableTaskError('another delivery of this event is posting it');
+  try {
+    await post(deps, task, eventId, now, log);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function post(deps: DeliverWebhookDeps, task: DeliverWebhookTask, eventId: string, now: Date, log: Logger): Promise<void> {
+  // Posted by a delivery that finished while this one waited for its claim.
+  if (await deps.idempotency.has({ scope: DELIVERED, key: eventId, now })) return;
   const target = await eventOf(deps, task, eventId, now.toISOString());
   if (!target) return; // deleted since: nothing to tell
   const body = JSON.stringify(target.event);

@@ -13,7 +13,11 @@ export interface WebhookTargetPolicy {
   maxResponseBytes: number;
 }
 
+/** The target is one no delivery may reach (scheme, credentials, address): retrying cannot help. */
 export class WebhookTargetError extends Error {}
+
+/** The target took longer than the deadline: retried like a refused connection, as the next try may be quicker. */
+export class WebhookTimeoutError extends Error {}
 
 /**
  * POSTs a JSON body to a webhook URL, guarded against server-side request forgery: the scheme is checked, and the
@@ -69,8 +73,9 @@ export async function postWebhook(params: {
         response.on('error', () => resolve({ status: response.statusCode ?? 0 }));
       },
     );
-    const deadline = setTimeout(() => request.destroy(new WebhookTargetError(`no answer within ${params.policy.timeoutMs} ms`)), params.policy.timeoutMs);
-    request.on('timeout', () => request.destroy(new WebhookTargetError(`no answer within ${params.policy.timeoutMs} ms`)));
+    const timedOut = () => request.destroy(new WebhookTimeoutError(`no answer within ${params.policy.timeoutMs} ms`));
+    const deadline = setTimeout(timedOut, params.policy.timeoutMs);
+    request.on('timeout', timedOut);
     request.on('error', (error) => {
       clearTimeout(deadline);
       reject(error);

@@ -1,14 +1,11 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import type { JobView } from '../../src/contracts/job';
-import { freePort } from '../support/emulators';
 import { FIXTURES } from '../support/service-harness';
+import type { ChaosTarget } from './chaos-target';
 import { seededRandom } from './seeded-random';
-import { renderWorkerPids, ServiceProcess } from './service-process';
 import { startWebhookReceiver } from './webhook-receiver';
 
 const run = promisify(execFile);
@@ -19,16 +16,6 @@ const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const MAX_BACKLOG = 12;
 /** After the faults stop, a job not terminal while no job has become terminal for this long is stuck. */
 const NO_PROGRESS_MS = 120_000;
-
-/** Where the faults are injected: the fault points (src/chaos/fault-points.ts), each a chance per pass. */
-const FAULT_POINTS = {
-  'submit.after-store': 0.08,
-  'finish.after-upload': 0.08,
-  'finish.after-record': 0.08,
-  'part.after-upload': 0.08,
-  'part.after-record': 0.08,
-  'webhook.after-post': 0.08,
-};
 
 /** What a scene of each workload file must last (seconds of video), for the playable-file check. */
 const EXPECTED = {
@@ -46,6 +33,7 @@ interface Tracked {
 }
 
 export interface ChaosFigures {
+  target: string;
   seed: number;
   minutes: number;
   jobs: number;
@@ -60,77 +48,63 @@ export interface ChaosFigures {
 }
 
 /**
- * A mixed workload against a local-mode service in a process of its own (whole renders, multi-scene jobs, split
- * scenes, webhooks, cancels and deletes at random moments, duplicate submits with and without Idempotency-Keys)
- * while faults are injected: the process killed at its fault points and at random, render workers killed. Then
- * the faults stop and the invariants are checked: every job ends in one terminal state (or is gone, if deleted),
- * every succeeded scene has a playable file of the right length, no blob is left without its job, every finished
- * job's webhook arrived (the same event id at most, when a death came between its answer and its record), no
- * scene counts against a quota, no task is left.
+ * A mixed workload against a target (whole renders, multi-scene jobs, split scenes, webhooks to a receiver that is
+ * sometimes down or slow, cancels and deletes at random moments, duplicate submits with and without
+ * Idempotency-Keys) while the target's faults are injected at random. Then the faults stop and the invariants are
+ * checked: every job ends in one terminal state (or is gone, if deleted), every succeeded scene has a playable file
+ * of the right length, no blob is left without its job, every finished job's webhook arrived (the same event id
+ * again only after a death between its answer and its record), no scene counts against a quota, no task is left.
  */
-export async function runChaos(params: { seed: number; minutes: number; log?: (line: string) => void }): Promise<ChaosFigures> {
+export async function runChaos(params: { seed: number; minutes: number; target: ChaosTarget; log?: (line: string) => void }): Promise<ChaosFigures> {
   const rng = seededRandom(params.seed);
   const say = params.log ?? (() => undefined);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'manim-render-chaos-'));
-  const receiver = await startWebhookReceiver();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const baseEnv: Record<string, string> = {
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    RENDER_CONCURRENCY: '2',
-    SPLIT_MAX_PARTS: '2',
-    SPLIT_MIN_SCENE_SECONDS: '5',
-    SPLIT_MIN_PART_SECONDS: '2',
-    LEASE_SECONDS: '5',
-    REPAIR_AFTER_SECONDS: '3',
-    REPAIR_INTERVAL_SECONDS: '1',
-    TASK_MAX_ATTEMPTS: '30',
-    TASK_MIN_BACKOFF_MS: '200',
-    TASK_MAX_BACKOFF_MS: '2000',
-    QUOTA_SUBMITS_PER_MINUTE: '100000',
-    QUOTA_ACTIVE_SCENES: '100000',
-    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-    GLYPH_CACHE: 'false',
-  };
-  const service = new ServiceProcess(url, { ...baseEnv, MANIM_RENDER_FAULTS: JSON.stringify({ seed: params.seed, points: FAULT_POINTS }) }, path.join(dataDir, 'service.log'));
+  const target = params.target;
+  const receiverRandom = seededRandom(params.seed ^ 0x5eed);
+  const receiver = await startWebhookReceiver({ random: receiverRandom.next });
+  const url = target.url;
   const tracked: Tracked[] = [];
-  const injected: Record<string, number> = { 'kill.service': 0, 'kill.worker': 0, 'duplicate.same-key': 0, 'duplicate.no-key': 0, cancel: 0, delete: 0 };
+  const injected: Record<string, number> = { 'duplicate.same-key': 0, 'duplicate.no-key': 0, cancel: 0, delete: 0 };
   const violations: Record<string, string[]> = {};
   const violation = (kind: string, detail: string) => (violations[kind] ??= []).push(detail);
+  const faultWeights = target.faults.reduce((sum, f) => sum + f.weight, 0);
+  const pickFault = () => {
+    let roll = rng.next() * faultWeights;
+    for (const fault of target.faults) if ((roll -= fault.weight) < 0) return fault;
+    return target.faults[target.faults.length - 1]!;
+  };
 
   /** A request the service may be down for: tried again (for a submit, with its key) until it answers. */
-  const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => {
-    const deadline = Date.now() + 60_000;
+  const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}, redirect: 'follow' | 'manual' = 'follow'): Promise<Response> => {
+    const deadline = Date.now() + 90_000;
     for (;;) {
       try {
         const res = await fetch(`${url}${route}`, {
           method,
-          headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+          headers: { ...target.headers, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(20_000),
+          redirect,
         });
         if (res.status < 500) return res;
       } catch {
         // down, or killed mid-answer
       }
-      if (Date.now() > deadline) throw new Error(`${method} ${route}: no answer for 60 s`);
+      if (Date.now() > deadline) throw new Error(`${method} ${route}: no answer for 90 s`);
       await sleep(250);
     }
   };
-
   /** `variant` makes the code (and so the render) a new one; without it, the result cache may answer. */
   const submit = async (file: Workload, options: { key?: string; webhook: boolean; variant?: number }): Promise<string | undefined> => {
     const code = `${fixture(file)}${options.variant ? `\n# variant ${options.variant}\n` : ''}`;
-    const body = { code, quality: 'low', ...(options.webhook && { webhookUrl: receiver.url }) };
+    const webhook = options.webhook && target.webhooks;
+    const body = { code, quality: 'low', ...(webhook && { webhookUrl: receiver.url }) };
     const res = await call('POST', '/v1/renders', body, options.key ? { 'Idempotency-Key': options.key } : {});
     if (res.status !== 202 && res.status !== 200) {
       violation('submit_refused', `${file}: ${res.status} ${await res.text()}`);
       return undefined;
     }
     const job = (await res.json()) as JobView;
-    if (!tracked.some((t) => t.id === job.id)) tracked.push({ id: job.id, file, webhook: options.webhook, deleted: false });
+    if (!tracked.some((t) => t.id === job.id)) tracked.push({ id: job.id, file, webhook, deleted: false });
     return job.id;
   };
 
@@ -140,7 +114,8 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
     return ((await res.json()) as { jobs: unknown[] }).jobs.length;
   };
 
-  await service.start();
+  await target.start();
+  receiver.setFaulty(true);
   const started = Date.now();
   const deadline = started + params.minutes * 60_000;
   let step = 0;
@@ -178,15 +153,10 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
         injected.delete!++;
         const res = await call('DELETE', `/v1/renders/${victim.id}`);
         if (res.status === 204 || res.status === 404) victim.deleted = true;
-      } else if (roll < 0.88) {
-        injected['kill.service']!++;
-        service.kill();
       } else if (roll < 0.96) {
-        const workers = renderWorkerPids(dataDir);
-        if (workers.length > 0) {
-          injected['kill.worker']!++;
-          process.kill(rng.pick(workers), 'SIGKILL');
-        }
+        const fault = pickFault();
+        injected[fault.name] = (injected[fault.name] ?? 0) + 1;
+        await fault.inject(rng);
       }
     } catch (error) {
       violation('harness', (error as Error).message);
@@ -196,9 +166,8 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
 
   // The faults stop: one clean start, then everything must settle.
   say(`chaos over after ${step} steps; draining`);
-  await service.stop();
-  service.setEnv(baseEnv);
-  await service.start();
+  receiver.setFaulty(false);
+  await target.calm();
   const drainStarted = Date.now();
   const views = new Map<string, JobView | null>();
   let lastProgress = Date.now();
@@ -243,9 +212,19 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
       terminal[scene.status] = (terminal[scene.status] ?? 0) + 1;
       if (scene.status === 'failed') violation('scene_failed', `${job.id}/${scene.name}: ${scene.error?.code} ${scene.error?.message?.slice(0, 200)}`);
       if (scene.status !== 'succeeded') continue;
-      const res = await call('GET', `/v1/renders/${job.id}/scenes/${scene.name}/video`);
-      const file = path.join(dataDir, `check-${job.id}-${scene.name}.mp4`);
-      fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+      // gcp mode answers with a redirect to a signed URL, fetched without the API's credentials.
+      let res = await call('GET', `/v1/renders/${job.id}/scenes/${scene.name}/video`, undefined, {}, 'manual');
+      if (res.status === 302) {
+        const signed = res.headers.get('location')!;
+        res = await fetch(target.signedUrl?.(signed) ?? signed);
+      }
+      const bytes = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200) {
+        violation('unplayable_file', `${job.id}/${scene.name}: download answered ${res.status} ${bytes.subarray(0, 200).toString()}`);
+        continue;
+      }
+      const file = path.join(target.dataDir, `check-${job.id}-${scene.name}.mp4`);
+      fs.writeFileSync(file, bytes);
       try {
         const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]);
         const seconds = Number(stdout.trim());
@@ -258,14 +237,16 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
     }
   }
 
-  // Webhooks: each finished job's event arrived; a second arrival may only be the same event again.
+  // Webhooks: each finished job's event was answered 2xx (through the receiver's 503s and slow answers); no job
+  // had two different events.
   let redelivered = 0;
-  const webhookBound = Date.now() + 30_000;
+  const webhookBound = Date.now() + 60_000;
   for (const job of tracked.filter((t) => t.webhook && views.get(t.id))) {
-    while (!receiver.byJob.has(job.id) && Date.now() < webhookBound) await sleep(200);
+    const eventId = `render.finished:${job.id}`;
+    while (!receiver.byEvent.has(eventId) && Date.now() < webhookBound) await sleep(200);
+    if (!receiver.byEvent.has(eventId)) violation('webhook_lost', `${job.id}${receiver.byJob.has(job.id) ? ' (arrived, never answered 2xx in time)' : ''}`);
     const events = receiver.byJob.get(job.id);
-    if (!events) violation('webhook_lost', job.id);
-    else if (events.size > 1) violation('webhook_twice', `${job.id}: ${events.size} different events`);
+    if (events && events.size > 1) violation('webhook_twice', `${job.id}: ${events.size} different events`);
   }
   for (const count of receiver.byEvent.values()) redelivered += count - 1;
 
@@ -274,37 +255,36 @@ export async function runChaos(params: { seed: number; minutes: number; log?: (l
     const page = (await (await call('GET', `/v1/renders?status=${status}&pageSize=100`)).json()) as { jobs: JobView[] };
     for (const job of page.jobs) violation('still_active', `${job.id}: ${status}`);
   }
-  await service.stop();
+
+  // Redelivered events come only from a death between a webhook's answer and its record (or a slow answer that
+  // came after the deadline): never from two deliveries posting at once.
+  const mayRepeat = (target.fired()['point.webhook.after-post'] ?? 0) + (injected['kill.service'] ?? 0) + (injected['kill.ingress'] ?? 0) + receiver.faults.slow;
+  if (redelivered > mayRepeat) violation('webhook_redelivered', `${redelivered} events delivered again, more than the ${mayRepeat} deaths and late answers that explain a repeat`);
+
   // Every job the store holds (a submit without a key whose answer was lost, retried, made one the workload never
-  // saw: that is what a key is for), against the files on disk.
-  const jobsDb = new DatabaseSync(path.join(dataDir, 'jobs.sqlite'), { readOnly: true });
-  const stored = jobsDb.prepare('SELECT id, status FROM jobs').all() as Array<{ id: string; status: string }>;
-  jobsDb.close();
-  for (const job of stored) if (!TERMINAL.has(job.status)) violation('stuck', `${job.id}: ${job.status} (never seen by the workload)`);
-  const known = new Set(stored.map((job) => job.id));
-  const jobsDir = path.join(dataDir, 'blobs', 'jobs');
-  for (const dir of fs.existsSync(jobsDir) ? fs.readdirSync(jobsDir) : []) {
-    if (!known.has(dir)) violation('orphan_blobs', dir);
-  }
-  const tasks = new DatabaseSync(path.join(dataDir, 'tasks.sqlite'), { readOnly: true });
-  const left = tasks.prepare("SELECT name, state FROM tasks WHERE state IN ('pending', 'dispatching')").all() as Array<{ name: string; state: string }>;
-  tasks.close();
-  for (const task of left) violation('task_left', `${task.name} (${task.state})`);
+  // saw: that is what a key is for), against the files and tasks left.
+  const inventory = await target.inventory();
+  await target.stop();
+  for (const job of inventory.jobs) if (!TERMINAL.has(job.status)) violation('stuck', `${job.id}: ${job.status} (in the store)`);
+  const known = new Set(inventory.jobs.map((job) => job.id));
+  for (const id of inventory.blobJobs) if (!known.has(id)) violation('orphan_blobs', id);
+  for (const task of inventory.tasksLeft) violation('task_left', task);
 
   await receiver.close();
   const figures: ChaosFigures = {
+    target: target.name,
     seed: params.seed,
     minutes: params.minutes,
     jobs: tracked.length,
-    storedJobs: stored.length,
+    storedJobs: inventory.jobs.length,
     scenes,
-    faults: { ...injected, ...Object.fromEntries(Object.entries(service.faultsFired).map(([k, v]) => [`point.${k}`, v])), restarts: service.restarts },
+    faults: { ...injected, ...target.fired(), 'webhook.503': receiver.faults['503'], 'webhook.slow': receiver.faults.slow },
     terminal,
     webhooksRedelivered: redelivered,
     drainSeconds,
     violations,
   };
-  if (Object.keys(violations).length === 0) fs.rmSync(dataDir, { recursive: true, force: true });
-  else say(`data kept for inspection: ${dataDir}`);
+  const kept = target.release(Object.keys(violations).length > 0);
+  if (kept) say(`data kept for inspection: ${kept}`);
   return figures;
 }

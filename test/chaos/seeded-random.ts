@@ -1,5 +1,12 @@
+export interface SeededRandom {
+  next(): number;
+  int(n: number): number;
+  pick<T>(items: readonly T[]): T;
+  chance(p: number): boolean;
+}
+
 /** A small seeded generator (mulberry32): the whole workload and its faults follow from the run's seed. */
-export function seededRandom(seed: number): { next(): number; int(n: number): number; pick<T>(items: readonly T[]): T; chance(p: number): boolean } {
+export function seededRandom(seed: number): SeededRandom {
   let state = seed >>> 0;
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -13,7 +13,7 @@ export class ServiceProcess {
   private stopped = false;
   /** Times it died and was started again. */
   restarts = 0;
-  /** Fault points that fired, by name. */
+  /** Faults the service reported (`point.<fault point>`, `duplicate-delivery.<at-once|late>`), by kind. */
   readonly faultsFired: Record<string, number> = {};
   private log: fs.WriteStream;
 
@@ -81,8 +81,9 @@ export class ServiceProcess {
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
-        const fired = /^\[fault\] SIGKILL at (\S+)/.exec(line);
-        if (fired) this.faultsFired[fired[1]!] = (this.faultsFired[fired[1]!] ?? 0) + 1;
+        const fired = /^\[fault\] (?:SIGKILL at (\S+)|duplicate delivery (\S+))/.exec(line);
+        const kind = fired && (fired[1] ? `point.${fired[1]}` : `duplicate-delivery.${fired[2]}`);
+        if (kind) this.faultsFired[kind] = (this.faultsFired[kind] ?? 0) + 1;
       }
     });
     child.once('exit', () => {

@@ -5,6 +5,7 @@ import { LocalTaskQueue, type Delivery } from '../../src/adapters/local/local-ta
 import { TASK_PAYLOAD_VERSION, type TaskPayload } from '../../src/contracts/task-payload';
 import type { TaskSpec } from '../../src/domain/ports/task-queue';
 import { createLogger } from '../../src/logging/create-logger';
+import { mountSmallDisk } from '../support/small-disk';
 import { describeTaskQueueContract, type DeliveryHandler } from './task-queue-contract';
 
 const logger = createLogger({ level: 'silent' });
@@ -210,4 +211,45 @@ describe('LocalTaskQueue', () => {
     await queue.deleteTasks({ names: [task('B').name] });
     expect(queue.stats()).toEqual({ pending: 2, deleted: 1 });
   });
+});
+
+describe('LocalTaskQueue on a full disk', () => {
+  const task = (name: string): TaskSpec => ({ name, payload: { type: 'render-scene', version: TASK_PAYLOAD_VERSION, jobId: 'job1', scene: name }, dispatchDeadlineSeconds: 60 });
+  const disk = mountSmallDisk(8 * 1024 * 1024);
+  const onDisk = 'dir' in disk ? it : it.skip;
+  if (!('dir' in disk)) process.stderr.write(`skipping the full-disk queue test: ${disk.unavailable}\n`);
+  afterAll(() => {
+    if ('dir' in disk) disk.unmount();
+  });
+
+  onDisk("keeps a task's slot while its outcome cannot be written, and records it once the disk has room", async () => {
+    if (!('dir' in disk)) return;
+    const queue = new LocalTaskQueue({ filePath: path.join(disk.dir, 'tasks.sqlite'), concurrency: 1, retry: RETRY, logger });
+    const delivered: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    queue.start(async (_payload, delivery) => {
+      delivered.push(delivery.taskName);
+      if (delivery.taskName === 'first') await Promise.race([held, new Promise((resolve) => delivery.signal.addEventListener('abort', resolve))]);
+    });
+    try {
+      await queue.enqueue({ tasks: [task('first'), task('second')] });
+      while (delivered.length === 0) await sleep(10);
+      disk.fill();
+      // Nothing can be queued while the disk is full: the caller is told so.
+      await expect(queue.enqueue({ tasks: [task('third')] })).rejects.toThrow(/full/);
+      release();
+      await sleep(1500);
+      expect(queue.stats()).toMatchObject({ dispatching: 1, pending: 1 });
+      expect(delivered).toEqual(['first']);
+      disk.free();
+      const deadline = Date.now() + 10_000;
+      while (queue.stats().done !== 2 && Date.now() < deadline) await sleep(50);
+      expect(queue.stats()).toEqual({ done: 2 });
+      expect(delivered).toEqual(['first', 'second']);
+    } finally {
+      await queue.stop({ graceMs: 0 });
+      queue.close();
+    }
+  }, 30_000);
 });

@@ -143,6 +143,16 @@ export class LocalTaskQueue implements TaskQueue {
   }
 
   private pump(): void {
+    try {
+      this.takeAndDispatch();
+    } catch (error) {
+      // The queue's own database refused a write (a full disk): nothing was taken; look again in a moment.
+      this.params.logger.warn('task queue could not take a task; trying again', { error: String(error) });
+      this.schedule(1000);
+    }
+  }
+
+  private takeAndDispatch(): void {
     while (!this.stopping) {
       const task = this.takeDueTask();
       if (!task) break;
@@ -205,20 +215,40 @@ export class LocalTaskQueue implements TaskQueue {
       await this.deliver!(payload, { taskName: task.name, retryCount: task.attempts, signal });
       // Past its deadline an attempt counts as failed whatever it answered, as with Cloud Tasks.
       if (signal.aborted) throw signal.reason;
-      this.db.prepare("UPDATE tasks SET state = 'done', finished_at = ? WHERE name = ?").run(this.now(), task.name);
     } catch (error) {
       if (this.stopping && signal.aborted) return; // interrupted by shutdown: stays 'dispatching' for the next start
       const attempts = task.attempts + 1;
       if (attempts >= this.params.retry.maxAttempts) {
         log.error('task failed for the last time', { attempts, error: String(error) });
-        this.db.prepare("UPDATE tasks SET state = 'failed', attempts = ?, finished_at = ? WHERE name = ?").run(attempts, this.now(), task.name);
+        await this.persist(log, () => this.db.prepare("UPDATE tasks SET state = 'failed', attempts = ?, finished_at = ? WHERE name = ?").run(attempts, this.now(), task.name));
         return;
       }
       const delay = retryDelayMs(this.params.retry, attempts);
       log.warn('task attempt failed; will retry', { attempts, retryInMs: delay, error: String(error) });
-      this.db
-        .prepare("UPDATE tasks SET state = 'pending', attempts = ?, due_at = ? WHERE name = ? AND state = 'dispatching'")
-        .run(attempts, this.now() + delay, task.name);
+      await this.persist(log, () =>
+        this.db
+          .prepare("UPDATE tasks SET state = 'pending', attempts = ?, due_at = ? WHERE name = ? AND state = 'dispatching'")
+          .run(attempts, this.now() + delay, task.name),
+      );
+      return;
+    }
+    await this.persist(log, () => this.db.prepare("UPDATE tasks SET state = 'done', finished_at = ? WHERE name = ?").run(this.now(), task.name));
+  }
+
+  /**
+   * Records an attempt's outcome, trying again each second while the database refuses the write (a full disk),
+   * the task keeping its slot meanwhile; a stop gives up, leaving it dispatching, so the next start delivers it again.
+   */
+  private async persist(log: Logger, write: () => void): Promise<void> {
+    for (;;) {
+      try {
+        write();
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        log.warn("could not record a task's outcome; trying again", { error: String(error) });
+        await sleep(1000);
+      }
     }
   }
 }

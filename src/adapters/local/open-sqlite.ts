@@ -23,7 +23,8 @@ export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
     db.exec('COMMIT');
     return result;
   } catch (error) {
-    db.exec('ROLLBACK');
+    // A failed COMMIT (a full disk: SQLITE_FULL) has already rolled back; the caller hears the first error.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
 }

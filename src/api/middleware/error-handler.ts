@@ -14,6 +14,7 @@ import {
   ValidationError,
 } from '../../domain/errors';
 import type { Logger } from '../../logging/logger';
+import { isStorageFull, STORAGE_FULL_RETRY_AFTER_SECONDS } from './storage-full';
 
 const STATUS_BY_ERROR: Array<[new (...args: never[]) => AppError, number]> = [
   [ValidationError, 400],
@@ -74,6 +75,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
       res.status(parserError.status).json(body('bad_request', 'the request could not be read'));
+      return;
+    }
+    if (isStorageFull(error)) {
+      logger.error('storage full', { method: req.method, path: req.path, error: String(error) });
+      res.set('Retry-After', String(STORAGE_FULL_RETRY_AFTER_SECONDS));
+      res.status(503).json(body('storage_full', "the service's storage is full; try again later"));
       return;
     }
     logger.error('unhandled error', { method: req.method, path: req.path, error: (error as Error)?.stack ?? String(error) });

@@ -84,6 +84,8 @@ export type RawRenderFailure =
   | { reason: 'protocol_violation'; detail: string }
   | { reason: 'output_invalid'; message: string }
   | { reason: 'output_too_large'; bytes: number; limitBytes: number }
+  /** The renderer's own disk filled up under the render (not the scene's quota): our side, tried again. */
+  | { reason: 'host_disk_full'; message: string }
   /** A project file of the job could not be laid out: it is no longer stored, or not the bytes it should be. */
   | { reason: 'files_unavailable'; message: string };
 

@@ -1,4 +1,4 @@
-import { classifyRenderFailure, type ClassifiedFailure } from '../../../src/domain/classify-render-failure';
+import { classifyRenderFailure, ranOutOfDiskUnexplained, type ClassifiedFailure } from '../../../src/domain/classify-render-failure';
 import type { RawRenderFailure } from '../../../src/domain/ports/scene-renderer';
 
 /** The error code of a permanent failure; fails the test if the failure was classified retryable. */
@@ -165,6 +165,19 @@ describe('classifyRenderFailure', () => {
       expect(!byStatus.retryable && byStatus.error.message).toContain('exit status 139');
       const bySignal = classifyRenderFailure(crash({ signal: 'SIGSEGV' }), '');
       expect(!bySignal.retryable && bySignal.error.message).toContain('signal SIGSEGV');
+    });
+  });
+
+  describe('a full disk that is not the scene\'s doing', () => {
+    it("tries a render again when the renderer's own disk filled up", () => {
+      expect(classifyRenderFailure({ reason: 'host_disk_full', message: 'less than 64 MiB free' }, '')).toMatchObject({ retryable: true });
+    });
+
+    it('tells its own limits from a disk that ran out under it', () => {
+      expect(ranOutOfDiskUnexplained("OSError: [Errno 28] No space left on device: '/job/media/x.mp4'")).toBe(true);
+      expect(ranOutOfDiskUnexplained('[sandbox] Disk quota exceeded: the render wrote 9 bytes (the limit is 8 bytes); stopped\nNo space left on device')).toBe(false);
+      expect(ranOutOfDiskUnexplained('File size limit exceeded')).toBe(false);
+      expect(ranOutOfDiskUnexplained('ValueError: nothing about disks')).toBe(false);
     });
   });
 });
