@@ -54,7 +54,8 @@ export async function emulatedTarget(params: { seed: number; log: (line: string)
     port: await freePort(),
     rendererPort,
     dataDir,
-    output: 'ignore',
+    // CHAOS_VERBOSE=1: the services' own logs on this process's output.
+    output: process.env.CHAOS_VERBOSE ? 'inherit' : 'ignore',
     taskRetry: { maxAttempts: 30, minBackoffSeconds: 1, maxBackoffSeconds: 5 },
     rendererTargetUrl: delivery.url,
     env: { ...settings, ...faultEnv },
