@@ -100,8 +100,8 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
     const apiKey = await createApiKey(projectId, emulators.firestoreHost);
     const routes = (await options.route?.(emulators)) ?? emulators;
 
-    const rendererUrl = options.rendererTargetUrl ?? `http://127.0.0.1:${options.rendererPort}`;
     const rendererOwnUrl = `http://127.0.0.1:${options.rendererPort}`;
+    const taskTargetUrl = options.rendererTargetUrl ?? rendererOwnUrl;
     const ingressUrl = `http://127.0.0.1:${options.port}`;
     const shared: Record<string, string> = {
       MODE: 'gcp',
@@ -113,7 +113,7 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
       WEBHOOK_QUEUE: webhookQueue,
       INGRESS_URL: ingressUrl,
       TASKS_INVOKER_SA: invoker,
-      RENDERER_URL: rendererUrl,
+      RENDERER_URL: taskTargetUrl,
       OIDC_ISSUER: emulators.tasksIssuer,
       OIDC_JWKS_URL: `${emulators.tasksIssuer}/jwks`,
       FIRESTORE_EMULATOR_HOST: routes.firestoreHost,
@@ -135,6 +135,11 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
       await renderer.exited;
       throw error;
     });
+    const kill = async (role: 'ingress' | 'renderer') => {
+      const service = role === 'renderer' ? renderer : ingress;
+      service.child.kill('SIGKILL');
+      await service.exited;
+    };
     return {
       ingressUrl,
       rendererUrl: rendererOwnUrl,
@@ -142,15 +147,8 @@ export async function startEmulatedStack(options: EmulatedStackOptions): Promise
       settings: shared,
       apiKey,
       pids: () => ({ ingress: ingress.child.pid ?? 0, renderer: renderer.child.pid ?? 0 }),
-      async killRenderer() {
-        renderer.child.kill('SIGKILL');
-        await renderer.exited;
-      },
-      async kill(role) {
-        const service = role === 'renderer' ? renderer : ingress;
-        service.child.kill('SIGKILL');
-        await service.exited;
-      },
+      killRenderer: () => kill('renderer'),
+      kill,
       createQueues,
       alive(role) {
         const { child } = role === 'renderer' ? renderer : ingress;

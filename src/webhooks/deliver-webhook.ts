@@ -36,8 +36,6 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, task: DeliverWebh
   const eventId = `${task.event}:${task.resourceId}`;
   const log = deps.logger.child({ webhookEvent: eventId });
   const now = deps.clock.now();
-  if (await deps.idempotency.has({ scope: DELIVERED, key: eventId, now })) return;
-
   const claim = await claimWebhookSend({ idempotency: deps.idempotency, eventId, resourceId: task.resourceId, now, leaseMs: deps.policy.timeoutMs * 2 + 10_000 });
   if (!claim.claimed) throw new RetryableTaskError('another delivery of this event is posting it');
   try {
@@ -48,7 +46,7 @@ export async function deliverWebhook(deps: DeliverWebhookDeps, task: DeliverWebh
 }
 
 async function post(deps: DeliverWebhookDeps, task: DeliverWebhookTask, eventId: string, now: Date, log: Logger): Promise<void> {
-  // Posted by a delivery that finished while this one waited for its claim.
+  // Posted already (by an earlier delivery, or one that finished while this one waited for its claim).
   if (await deps.idempotency.has({ scope: DELIVERED, key: eventId, now })) return;
   const target = await eventOf(deps, task, eventId, now.toISOString());
   if (!target) return; // deleted since: nothing to tell

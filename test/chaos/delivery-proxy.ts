@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from '../support/close-server';
 import type { SeededRandom } from './seeded-random';
 
 export interface DeliveryProxy {
@@ -61,10 +62,6 @@ export async function startDeliveryProxy(params: { target: string; random: Seede
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     faults,
     setFaulty: (on) => (faulty = on),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -72,17 +72,18 @@ export async function emulatedTarget(params: { seed: number; log: (line: string)
   const count = (kind: string) => (fired[kind] = (fired[kind] ?? 0) + 1);
   /** A role killed is started again after a moment, as Cloud Run starts a new instance. */
   const down = new Set<'ingress' | 'renderer'>();
+  /** Starts a role that is down (marked in `down` by the caller) again, and says when it could not. */
+  const restart = (role: 'ingress' | 'renderer') =>
+    void stack
+      .startRole(role)
+      .then(() => count('restarts'))
+      .catch((error: unknown) => params.log(`${role} did not start again: ${(error as Error).message}`))
+      .finally(() => down.delete(role));
   const killAndRestart = async (role: 'ingress' | 'renderer', rng: { int(n: number): number }) => {
     if (down.has(role)) return;
     down.add(role);
     await stack.kill(role);
-    setTimeout(() => {
-      void stack
-        .startRole(role)
-        .then(() => count('restarts'))
-        .catch((error: unknown) => params.log(`${role} did not start again: ${(error as Error).message}`))
-        .finally(() => down.delete(role));
-    }, 200 + rng.int(2000));
+    setTimeout(() => restart(role), 200 + rng.int(2000));
   };
   // A role that died on its own (at a fault point) is started again too, as Cloud Run replaces a crashed instance.
   const watchdog = setInterval(() => {
@@ -90,11 +91,7 @@ export async function emulatedTarget(params: { seed: number; log: (line: string)
       if (down.has(role) || stack.alive(role) || calming) continue;
       down.add(role);
       count(`died.${role}`);
-      void stack
-        .startRole(role)
-        .then(() => count('restarts'))
-        .catch((error: unknown) => params.log(`${role} did not start again: ${(error as Error).message}`))
-        .finally(() => down.delete(role));
+      restart(role);
     }
   }, 250);
   let calming = false;

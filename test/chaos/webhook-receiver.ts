@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer } from '../support/close-server';
 
 export interface WebhookReceiver {
   url: string;
@@ -52,10 +53,6 @@ export async function startWebhookReceiver(params: { random: () => number }): Pr
     byJob,
     faults,
     setFaulty: (on) => (faulty = on),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

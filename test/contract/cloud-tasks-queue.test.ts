@@ -10,6 +10,7 @@ import { TASK_PAYLOAD_VERSION, taskPayloadSchema, type TaskPayload } from '../..
 import type { TaskSpec } from '../../src/domain/ports/task-queue';
 import { startEmulators, type Emulators } from '../support/emulators';
 import { describeTaskQueueContract, type DeliveryHandler, type TaskQueueHarnessOptions } from './task-queue-contract';
+import { closeServer } from '../support/close-server';
 
 // See src/adapters/google/cloud-tasks-queue.ts: the package's CommonJS build, with its (ES module) types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -84,10 +85,7 @@ async function startEndpoint(handle: (payload: TaskPayload, headers: http.Incomi
   return {
     url: `http://127.0.0.1:${port}/tasks`,
     refused,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server),
   };
 }
 

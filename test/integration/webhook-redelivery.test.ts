@@ -3,16 +3,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SqliteBatchStore } from '../../src/adapters/local/sqlite-batch-store';
-import { SqliteIdempotencyStore } from '../../src/adapters/local/sqlite-idempotency-store';
-import { SqliteJobStore } from '../../src/adapters/local/sqlite-job-store';
-import { SqliteWebhookSecrets } from '../../src/adapters/local/sqlite-webhook-secrets';
 import { TASK_PAYLOAD_VERSION, type DeliverWebhookTask } from '../../src/contracts/task-payload';
 import type { Clock } from '../../src/domain/ports/clock';
 import { RetryableTaskError } from '../../src/domain/retryable-task-error';
 import { createLogger } from '../../src/logging/create-logger';
 import { deliverWebhook, type DeliverWebhookDeps } from '../../src/webhooks/deliver-webhook';
 import { jobRecord } from '../support/job-record';
+import { openWebhookStores, type WebhookStores } from '../support/webhook-stores';
 
 // What the chaos suite found in webhook delivery: Cloud Tasks may deliver one task twice at the same moment, and a
 // receiver may be slow. Neither may post an event twice at once, and neither may lose it.
@@ -23,18 +20,13 @@ let hookUrl: string;
 let arrivals: string[];
 /** How long the receiver waits before it answers, per request in order (then at once). */
 let delaysMs: number[];
-let stores: { jobStore: SqliteJobStore; batches: SqliteBatchStore; secrets: SqliteWebhookSecrets; idempotency: SqliteIdempotencyStore };
+let stores: WebhookStores;
 let now: Date;
 const clock: Clock = { now: () => now };
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-redelivery-'));
-  stores = {
-    jobStore: new SqliteJobStore({ filePath: path.join(dir, 'jobs.sqlite') }),
-    batches: new SqliteBatchStore({ filePath: path.join(dir, 'batches.sqlite') }),
-    secrets: new SqliteWebhookSecrets({ filePath: path.join(dir, 'secrets.sqlite') }),
-    idempotency: new SqliteIdempotencyStore({ filePath: path.join(dir, 'idempotency.sqlite') }),
-  };
+  stores = openWebhookStores(dir);
   receiver = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));

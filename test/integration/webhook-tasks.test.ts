@@ -4,16 +4,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import { SqliteBatchStore } from '../../src/adapters/local/sqlite-batch-store';
-import { SqliteIdempotencyStore } from '../../src/adapters/local/sqlite-idempotency-store';
-import { SqliteJobStore } from '../../src/adapters/local/sqlite-job-store';
-import { SqliteWebhookSecrets } from '../../src/adapters/local/sqlite-webhook-secrets';
 import { webhookTasksRouter } from '../../src/api/routes/webhook-tasks';
 import { IdTokenVerifier } from '../../src/auth/id-token-verifier';
 import { TASK_PAYLOAD_VERSION } from '../../src/contracts/task-payload';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createLogger } from '../../src/logging/create-logger';
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer';
+import { openWebhookStores, type WebhookStores } from '../support/webhook-stores';
 
 // The ingress's webhook endpoint of gcp mode, where Cloud Tasks' webhook queue delivers (never to a renderer): only
 // the invoker account's OIDC token for the ingress's audience gets in, and a delivery posts the signed event once.
@@ -26,17 +23,12 @@ let app: http.Server;
 let url: string;
 let receiver: http.Server;
 let received: string[];
-let stores: { jobStore: SqliteJobStore; batches: SqliteBatchStore; secrets: SqliteWebhookSecrets; idempotency: SqliteIdempotencyStore };
+let stores: WebhookStores;
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-tasks-'));
-  stores = {
-    jobStore: new SqliteJobStore({ filePath: path.join(dir, 'jobs.sqlite') }),
-    batches: new SqliteBatchStore({ filePath: path.join(dir, 'batches.sqlite') }),
-    secrets: new SqliteWebhookSecrets({ filePath: path.join(dir, 'secrets.sqlite') }),
-    idempotency: new SqliteIdempotencyStore({ filePath: path.join(dir, 'idempotency.sqlite') }),
-  };
+  stores = openWebhookStores(dir);
   received = [];
   receiver = http.createServer((req, res) => {
     let body = '';
