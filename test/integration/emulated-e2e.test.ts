@@ -50,8 +50,8 @@ const api = (route: string, init: RequestInit = {}) =>
     headers: { 'content-type': 'application/json', 'x-api-key': stack.apiKey, ...(init.headers as Record<string, string>) },
   });
 
-async function submit(file: string): Promise<JobView> {
-  const res = await api('/v1/renders', { method: 'POST', body: JSON.stringify({ code: fixture(file), quality: 'low' }) });
+async function submit(file: string, quality = 'low'): Promise<JobView> {
+  const res = await api('/v1/renders', { method: 'POST', body: JSON.stringify({ code: fixture(file), quality }) });
   expect(res.status).toBe(202);
   return (await res.json()) as JobView;
 }
@@ -242,7 +242,9 @@ describe('gcp mode on the emulators', () => {
   });
 
   it('finishes a render exactly once after the renderer is killed in the middle of it', async () => {
-    const submitted = await submit('long_timeline.py');
+    // Medium quality: a render of several seconds, so the kill lands inside it even when polls are slow under load
+    // (at low quality a warm worker can finish between two polls).
+    const submitted = await submit('long_timeline.py', 'medium');
     await waitFor(submitted.id, (j) => j.status === 'rendering' && j.progress > 0, 60_000);
     await stack.killRenderer();
     await stack.startRenderer();
