@@ -9,6 +9,7 @@ import type { IdempotencyStore } from './ports/idempotency-store';
 import { idempotent } from './idempotent';
 import type { SceneRecord } from './job';
 import { codeDigest, renderKey } from './render-key';
+import { jobPrefix } from './blob-keys';
 import { reuseCachedRender, type RenderCacheDeps } from './reuse-cached-render';
 import type { JobStore } from './ports/job-store';
 import type { SceneInspector } from './ports/scene-inspector';
@@ -134,8 +135,19 @@ async function createNewRenderJob(
   const files = await jobFilesOf(deps, params.owner, request);
   const now = deps.clock.now();
   const digest = deps.cache && codeDigest(request.code, files);
-  const records = await Promise.all(scenes.map((name) => sceneRecordFor(deps, { owner: params.owner, jobId: params.id, scene: name, request, digest, now })));
-  const toRender = records.filter((scene) => scene.status === 'queued').map((scene) => scene.name);
+  // Until the job is stored, the files a cache hit copied under it belong to nothing: a submit that fails before
+  // then takes them back (deleting the job's prefix is idempotent and harmless if nothing was copied).
+  const discardCopies = async () => {
+    await deps.cache?.blobStore.deletePrefix({ prefix: jobPrefix(params.id) }).catch(() => undefined);
+  };
+  const records = await Promise.allSettled(scenes.map((name) => sceneRecordFor(deps, { owner: params.owner, jobId: params.id, scene: name, request, digest, now })));
+  const failed = records.find((record) => record.status === 'rejected');
+  if (failed) {
+    await discardCopies();
+    throw failed.reason;
+  }
+  const stored = records.map((record) => (record as PromiseFulfilledResult<SceneRecord>).value);
+  const toRender = stored.filter((scene) => scene.status === 'queued').map((scene) => scene.name);
 
   const job: JobRecord = {
     id: params.id,
@@ -148,13 +160,18 @@ async function createNewRenderJob(
     metadata: request.metadata ?? {},
     ...(request.webhookUrl && { webhookUrl: request.webhookUrl }),
     ...(params.batchId && { batchId: params.batchId }),
-    scenes: records,
+    scenes: stored,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
   // The quota is checked where the job is stored, in one transaction with the count: concurrent submits cannot
   // all pass on the same count.
-  await deps.jobStore.createJob({ job, maxActiveScenes: limits.maxActiveScenes });
+  try {
+    await deps.jobStore.createJob({ job, maxActiveScenes: limits.maxActiveScenes });
+  } catch (error) {
+    await discardCopies();
+    throw error;
+  }
   faultPoint('submit.after-store');
   if (toRender.length === 0) return job; // every scene reused an earlier render
   try {
@@ -162,6 +179,7 @@ async function createNewRenderJob(
   } catch (error) {
     // A job whose tasks were never queued would wait forever: take it back and let the caller retry.
     await deps.jobStore.deleteJob({ id: job.id });
+    await discardCopies();
     throw new UnavailableError('the render queue is unavailable; nothing was created, try again', {
       cause: (error as Error).message,
     });

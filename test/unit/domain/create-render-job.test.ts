@@ -4,6 +4,8 @@ import path from 'node:path';
 import { LocalTaskQueue } from '../../../src/adapters/local/local-task-queue';
 import { SqliteIdempotencyStore } from '../../../src/adapters/local/sqlite-idempotency-store';
 import { SqliteJobStore } from '../../../src/adapters/local/sqlite-job-store';
+import { SqliteResultCache } from '../../../src/adapters/local/sqlite-result-cache';
+import { FileBlobStore } from '../../../src/adapters/local/file-blob-store';
 import { PythonSceneInspector } from '../../../src/adapters/python/python-scene-inspector';
 import { createRenderRequestSchema, type CreateRenderRequestInput } from '../../../src/contracts/render-request';
 import { createRenderJob, type CreateRenderJobDeps } from '../../../src/domain/create-render-job';
@@ -205,5 +207,56 @@ describe('createRenderJob', () => {
     expect((error as UnavailableError).details).toEqual({ cause: '14 UNAVAILABLE: connect ECONNREFUSED' });
     expect(await jobStore.getJob({ id: 'job1' })).toBeNull();
     expect(await jobStore.listJobs({ owner: 'alice', pageSize: 10 })).toEqual({ jobs: [] });
+  });
+
+  describe('reusing an earlier render', () => {
+    // PartOne rendered before (its file stored, remembered by the cache); PartTwo and PartThree are new.
+    const setUp = async () => {
+      const blobStore = new FileBlobStore({ rootDir: path.join(dir, 'blobs') });
+      const resultCache = new SqliteResultCache({ filePath: path.join(dir, 'cache.sqlite') });
+      const cache = { resultCache, jobStore, blobStore, renderer: 'test' };
+      const earlier = await submit({ code: scene('multi_scene.py'), scenes: ['PartOne'] }, { cache });
+      const record = earlier.scenes[0]!;
+      await blobStore.putText({ key: `jobs/${earlier.id}/PartOne/PartOne.mp4`, text: 'movie', contentType: 'video/mp4' });
+      await jobStore.updateScene({
+        jobId: earlier.id,
+        scene: 'PartOne',
+        now: NOW,
+        change: (s) => ({ ...s, status: 'succeeded', output: { blobKey: `jobs/${earlier.id}/PartOne/PartOne.mp4`, contentType: 'video/mp4', bytes: 5, durationSeconds: 1, width: 1, height: 1 } }),
+      });
+      await resultCache.remember({ owner: 'alice', key: record.renderKey!, render: { jobId: earlier.id, scene: 'PartOne' } });
+      return { blobStore, cache, close: () => resultCache.close() };
+    };
+
+    it('copies the file under the new job and stores the scene succeeded', async () => {
+      const { blobStore, cache, close } = await setUp();
+      const job = await submit({ code: scene('multi_scene.py') }, { cache });
+      expect(job.scenes.map((s) => [s.name, s.status])).toEqual([['PartOne', 'succeeded'], ['PartTwo', 'queued'], ['PartThree', 'queued']]);
+      expect(await blobStore.stat({ key: `jobs/${job.id}/PartOne/PartOne.mp4` })).toMatchObject({ bytes: 5 });
+      close();
+    });
+
+    it.each([
+      ['the job store refuses the job (the quota)', { maxActiveScenes: 1 }, undefined],
+      ['the queue is unreachable', {}, 'queue'],
+    ])('takes the copied file back when %s: no file outlives a job that was never stored', async (_case, limits, broken) => {
+      const { blobStore, cache, close } = await setUp();
+      const unreachable: TaskQueue = {
+        enqueue: async () => {
+          throw new Error('14 UNAVAILABLE');
+        },
+        deleteTasks: async () => undefined,
+        pendingNames: async () => new Set(),
+      };
+      const overrides = { cache, limits: { ...deps.limits, ...limits }, ...(broken && { taskQueue: unreachable }) };
+      const error = await submit({ code: scene('multi_scene.py') }, overrides).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(broken ? UnavailableError : QuotaExceededError);
+      expect(await jobStore.getJob({ id: 'job2' })).toBeNull();
+      expect(await blobStore.stat({ key: 'jobs/job2/PartOne/PartOne.mp4' })).toBeNull();
+      expect(fs.existsSync(path.join(dir, 'blobs', 'jobs', 'job2'))).toBe(false);
+      // The earlier job keeps its own.
+      expect(await blobStore.stat({ key: 'jobs/job1/PartOne/PartOne.mp4' })).toMatchObject({ bytes: 5 });
+      close();
+    });
   });
 });
