@@ -154,7 +154,6 @@ describeTaskQueueContract(
       'cloud-tasks-emulator v1.2.0 commits a task to dispatch once its schedule time passes (task.go, Task.Schedule: ' +
       'the cancel channel is no longer watched while the task waits for a free worker), so deleteTask stops only ' +
       'tasks not yet due, such as one waiting out a retry backoff (tested below)',
-    exhaustedTaskStillHeld: 'cloud-tasks-emulator v1.2.0 keeps a task whose attempts ran out, where Cloud Tasks deletes it',
   },
 );
 

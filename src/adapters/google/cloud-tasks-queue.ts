@@ -77,8 +77,8 @@ export class CloudTasksQueue implements TaskQueue {
       [...new Set(names)].map(async (name) => {
         try {
           // A task exists until it is delivered for good (or deleted); its name stays taken for a while after.
-          await this.client.getTask({ name: this.taskPath(name) });
-          return name;
+          const [task] = await this.client.getTask({ name: this.taskPath(name) });
+          return (await this.isSpent(task)) ? undefined : name;
         } catch (error) {
           // Gone: never made (NOT_FOUND), or delivered for good or deleted, its name still taken (FAILED_PRECONDITION).
           const code = grpcCodeOf(error);
@@ -88,6 +88,35 @@ export class CloudTasksQueue implements TaskQueue {
       }),
     );
     return new Set(found.filter((name) => name !== undefined));
+  }
+
+  /**
+   * Whether a task has had every delivery its queue allows and the last one failed: it will never be delivered
+   * again. Cloud Tasks deletes such a task; its emulator keeps listing it. Either way its work is not pending,
+   * and the repair must queue it anew.
+   */
+  private async isSpent(task: Tasks.protos.google.cloud.tasks.v2.ITask): Promise<boolean> {
+    const maxAttempts = await this.maxAttempts();
+    const last = task.lastAttempt;
+    if (maxAttempts === undefined || !last?.responseTime) return false; // unlimited, or its last attempt is under way
+    return Number(task.dispatchCount ?? 0) >= maxAttempts && (last.responseStatus?.code ?? 0) !== 0;
+  }
+
+  private maxAttemptsRead: Promise<number | undefined> | undefined;
+
+  /** The queue's max attempts (undefined: unlimited), read once; a failed read is tried again next time. */
+  private maxAttempts(): Promise<number | undefined> {
+    this.maxAttemptsRead ??= this.client.getQueue({ name: this.queuePath }).then(
+      ([queue]) => {
+        const attempts = Number(queue.retryConfig?.maxAttempts ?? -1);
+        return attempts > 0 ? attempts : undefined;
+      },
+      (error: unknown) => {
+        this.maxAttemptsRead = undefined;
+        throw error;
+      },
+    );
+    return this.maxAttemptsRead;
   }
 
   private async create(task: TaskSpec): Promise<void> {
