@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from typing import Any
 
 PROTOCOL_FD = 3
 
 _channel = None
+# Live segments are announced from a thread of their own (live_segments.py): one line at a time.
+_lock = threading.Lock()
 
 
 def _open_channel():
@@ -23,6 +26,8 @@ def _open_channel():
 
 
 def emit(message_type: str, **fields: Any) -> None:
-    channel = _open_channel()
-    channel.write(json.dumps({"type": message_type, **fields}, separators=(",", ":")) + "\n")
-    channel.flush()
+    line = json.dumps({"type": message_type, **fields}, separators=(",", ":")) + "\n"
+    with _lock:
+        channel = _open_channel()
+        channel.write(line)
+        channel.flush()

@@ -18,6 +18,7 @@ messages, scene_state.py), so the service can check that adjacent parts agree be
 The parts' movies are joined by stitch.py, a worker of its own.
 
 Messages (see protocol.py): ready, plan (or plan_failed, after which the scene is rendered whole without a plan),
+segment (with `live`: an animation finished, its live segment written; live_segments.py),
 progress, boundary, result, error. A job that fails because of the scene
 ends with an `error` message and exit status 0; any other exit means the worker itself broke.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .lifecycle import serve_one_job
+from .live_segments import LiveSegments
 from .protocol import emit
 from .scene_errors import SCENE_FILENAME, describe_exception, register_source
 from .scene_state import advance_clock_as_rendered, fingerprint, has_time_based_updaters
@@ -66,6 +68,8 @@ class PlayObserver:
 
 # Set per pass.
 _observer: PlayObserver | None = None
+# Set for a render pass whose finished animations become live segments.
+_live: LiveSegments | None = None
 # add_sound calls of the current pass, counted before Manim drops those of skipped animations.
 _sounds = 0
 
@@ -83,6 +87,21 @@ def _install_play_hook() -> None:
             _observer.after(scene)
 
     CairoRenderer.play = play
+
+
+def _install_segment_hook() -> None:
+    """Tells the live segments of each partial movie Manim seals (it goes on encoding it on a thread)."""
+    from manim.scene.scene_file_writer import SceneFileWriter
+
+    original_close = SceneFileWriter.close_partial_movie_stream
+
+    def close_partial_movie_stream(self):
+        job = self._current_encode_job
+        original_close(self)
+        if _live is not None and job is not None:
+            _live.sealed(job)
+
+    SceneFileWriter.close_partial_movie_stream = close_partial_movie_stream
 
 
 def _install_sound_counter() -> None:
@@ -212,6 +231,8 @@ class _Renderer(PlayObserver):
     def before(self, scene: Any) -> None:
         if scene.renderer.num_plays < self.first:
             self.time_based_while_skipped = self.time_based_while_skipped or has_time_based_updaters(scene)
+        elif _live is not None:
+            _live.starts_at(float(scene.renderer.time))
 
     def after(self, scene: Any) -> None:
         index = scene.renderer.num_plays - 1
@@ -260,7 +281,7 @@ def _plan(job: dict[str, Any]) -> _Planner:
 def _render(job: dict[str, Any], total: int | None) -> tuple[Path, bool]:
     from manim import tempconfig
 
-    global _observer
+    global _observer, _live
     config = _base_config(job)
     span = job.get("range")
     if span:
@@ -273,6 +294,10 @@ def _render(job: dict[str, Any], total: int | None) -> tuple[Path, bool]:
     _observer = _Renderer(total, span["from"] if span else 0, span.get("upto") if span else None)
     try:
         with tempconfig(config):
+            from manim import config as manim_config
+
+            if job.get("live"):
+                _live = LiveSegments(job["outputDir"], fps=float(manim_config.frame_rate))
             _seed_everything(job["seed"])
             scene = _load_scene_class(job["code"], job["scene"], job.get("projectDir"))()
             scene.render()
@@ -281,6 +306,10 @@ def _render(job: dict[str, Any], total: int | None) -> tuple[Path, bool]:
             sound = bool(getattr(writer, "includes_sound", False)) or _sounds > 0
     finally:
         _observer = None
+        if _live is not None:
+            # Every animation finished so far is announced before the result (or the error).
+            _live.close()
+            _live = None
     if not produced or not Path(produced).is_file():
         raise NoOutput("the scene finished without writing any output")
     return Path(produced), sound
@@ -350,6 +379,7 @@ def _load() -> dict[str, Any]:
     import manim
 
     _install_play_hook()
+    _install_segment_hook()
     _install_sound_counter()
     return {"manim": manim.__version__}
 

@@ -12,6 +12,7 @@ import { rendersRouter } from './routes/renders';
 import { projectFilesRouter } from './routes/project-files';
 import { webhooksRouter } from './routes/webhooks';
 import { sceneFilesRouter } from './routes/scene-files';
+import { liveStreamRouter } from './routes/live-stream';
 import { webhookTasksRouter } from './routes/webhook-tasks';
 import { repairTasksRouter } from './routes/repair-tasks';
 
@@ -37,6 +38,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: deps.limits.maxCodeBytes * 6 + inlineFiles + 64 * 1024, strict: true }));
   app.use(rendersRouter(deps));
   app.use(sceneFilesRouter(deps));
+  app.use(liveStreamRouter(deps));
   app.use(renderEventsRouter(deps));
   app.use(batchesRouter(deps));
   app.use(webhooksRouter(deps));

@@ -1,13 +1,28 @@
 import type { JobView, SceneView } from '../contracts/job';
 import type { JobRecord, SceneRecord } from '../domain/job';
 import { summariseJobProgress, summariseJobStatus } from '../domain/job-status';
+import { livePlaylist } from '../domain/live/live-playlist';
 
 /** The API path a scene's file is downloaded from (served directly, or redirected to a signed URL). */
 export function videoPath(jobId: string, scene: string): string {
   return `/v1/renders/${encodeURIComponent(jobId)}/scenes/${encodeURIComponent(scene)}/video`;
 }
 
-function sceneView(jobId: string, scene: SceneRecord): SceneView {
+/** The API path of a scene's live HLS playlist (domain/live/). */
+export function livePath(jobId: string, scene: string): string {
+  return `/v1/renders/${encodeURIComponent(jobId)}/scenes/${encodeURIComponent(scene)}/live.m3u8`;
+}
+
+/** What the view says of a scene's live stream: for mp4 scenes still rendering, or that streamed. */
+function liveView(jobId: string, format: JobRecord['format'], scene: SceneRecord): SceneView['live'] {
+  if (format !== 'mp4') return undefined;
+  const playlist = livePlaylist(scene);
+  if (playlist.ended && playlist.segments.length === 0) return undefined;
+  return { playlistUrl: livePath(jobId, scene.name), segments: playlist.segments.length, ended: playlist.ended };
+}
+
+function sceneView(jobId: string, format: JobRecord['format'], scene: SceneRecord): SceneView {
+  const live = liveView(jobId, format, scene);
   return {
     name: scene.name,
     status: scene.status,
@@ -30,6 +45,7 @@ function sceneView(jobId: string, scene: SceneRecord): SceneView {
         ...(scene.output.audioCodec && { audioCodec: scene.output.audioCodec }),
       },
     }),
+    ...(live && { live }),
     ...(scene.error && { error: scene.error }),
     ...(scene.startedAt && { startedAt: scene.startedAt }),
     ...(scene.finishedAt && { finishedAt: scene.finishedAt }),
@@ -47,7 +63,7 @@ export function toJobView(job: JobRecord): JobView {
     timeoutSeconds: job.timeoutSeconds,
     metadata: job.metadata,
     ...(job.files?.length && { files: job.files }),
-    scenes: job.scenes.map((scene) => sceneView(job.id, scene)),
+    scenes: job.scenes.map((scene) => sceneView(job.id, job.format, scene)),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };

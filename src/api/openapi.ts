@@ -81,6 +81,26 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get',
+    path: '/v1/renders/{id}/scenes/{scene}/live.m3u8',
+    summary: "The scene while it renders (mp4): an HLS playlist (EVENT) of its finished animations, ending with #EXT-X-ENDLIST once the scene does",
+    pathParams: { id: jobId, scene: sceneNameSchema },
+    responses: { 200: { description: 'the playlist', mediaType: 'application/vnd.apple.mpegurl' } },
+    errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'get',
+    path: '/v1/renders/{id}/scenes/{scene}/live/{index}.ts',
+    summary: 'One live segment (MPEG-TS): the animation at this index, or a redirect to a signed URL',
+    pathParams: { id: jobId, scene: sceneNameSchema, index: z.number().int().nonnegative().describe("the animation's index in the scene") },
+    responses: {
+      200: { description: 'the segment', mediaType: 'video/mp2t' },
+      206: { description: 'the requested byte range', mediaType: 'video/mp2t' },
+      302: { description: 'redirect to a signed Cloud Storage URL' },
+    },
+    errors: [400, 401, 403, 404, 416],
+  },
+  {
+    method: 'get',
     path: '/v1/renders/{id}/events',
     summary: 'Server-Sent Events: the job (event `job`) each time it changes, then `end` once it is terminal',
     pathParams: { id: jobId },

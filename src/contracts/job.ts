@@ -51,6 +51,11 @@ export const sceneViewSchema = z.object({
   /** What the user should know of a render that succeeded (e.g. a gif has no room for the scene's sound). */
   notices: z.array(z.string()).optional(),
   output: renderOutputSchema.optional(),
+  /**
+   * The scene while it renders (mp4 only): an HLS playlist (EVENT) of the animations finished so far, each a
+   * segment, ending once the scene does. `segments` counts those the playlist lists now.
+   */
+  live: z.object({ playlistUrl: z.string(), segments: z.number().int().nonnegative(), ended: z.boolean() }).optional(),
   error: renderErrorSchema.optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

@@ -28,6 +28,8 @@ export const workerRenderJobSchema = z.object({
    * registered with the text renderer.
    */
   projectDir: z.string().optional(),
+  /** Copy each finished animation into a live segment (python/manim_worker/live_segments.py) and say `segment`. */
+  live: z.boolean().optional(),
   /** Render only these animations (a part of a split render); `upto` null: to the end. */
   range: z
     .object({
@@ -100,6 +102,15 @@ export const workerMessageSchema = z.discriminatedUnion('type', [
     fingerprint: fingerprintSchema,
     timeBasedUpdatersSkipped: z.boolean().optional(),
   }),
+  /** An animation is finished and its live segment written, at `file` (relative to the output directory). */
+  z.object({
+    type: z.literal('segment'),
+    index: z.number().int().nonnegative().max(1_000_000),
+    file: z.string().max(4096),
+    seconds: z.number().nonnegative().max(24 * 3600),
+  }),
+  /** No more live segments will come (the remux failed); the render goes on. */
+  z.object({ type: z.literal('live_failed'), message: z.string().max(500) }),
   z.object({ type: z.literal('progress'), done: z.number().int().nonnegative(), total: z.number().int().nonnegative().nullable() }),
   z.object({
     type: z.literal('result'),

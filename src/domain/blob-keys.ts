@@ -38,3 +38,8 @@ export function partKeys(
 export function joinedOutputKey(jobId: string, scene: string, format: OutputFormat, delivery: string): string {
   return `jobs/${jobId}/${scene}/joined-${delivery}/${scene}.${format}`;
 }
+
+/** Where a scene's live segments are kept: one per animation, by its index in the scene, whoever rendered it. */
+export function liveSegmentKey(jobId: string, scene: string, index: number): string {
+  return `jobs/${jobId}/${scene}/live/${index}.ts`;
+}

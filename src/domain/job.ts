@@ -1,6 +1,7 @@
 import type { OutputFormat, Quality } from '../contracts/quality';
 import type { RenderError, SceneStatus } from '../contracts/job';
 import type { JobFileView as JobFile } from '../contracts/project-files';
+import type { SceneLive } from './live/live-segment';
 
 /** What a finished scene produced, as stored. The API turns `blobKey` into a URL. */
 export interface StoredOutput {
@@ -34,6 +35,8 @@ export interface SceneRecord {
   split?: SceneSplit;
   /** Why the plan pass failed where the render did not (the scene was rendered whole, without a plan). */
   planFailure?: string;
+  /** The animations finished so far as live segments (domain/live/); mp4 renders only. */
+  live?: SceneLive;
   /** Times the repair of lost work queued the scene again (domain/repair/): the generation of its task's name. */
   repairs?: number;
   /** What the user should know of a render that succeeded (e.g. a gif has no room for the scene's sound). */

@@ -18,6 +18,7 @@ import { recordPartAttempt } from './split/run-part-task';
 import { resumeSplit } from './split/split-tasks';
 import { jobFileSources } from './project-files/job-file-sources';
 import { renderNotices } from './render-notices';
+import { liveSegmentsOf } from './live/live-segments-of';
 
 export interface RunRenderTaskDeps {
   jobStore: JobStore;
@@ -91,6 +92,7 @@ export async function runRenderTask(
   }, deps.heartbeatMs);
 
   let attempt: RenderAttempt | undefined;
+  const live = liveSegmentsOf(deps, job, scene);
   try {
     if (deps.resultCache) {
       const follow = { resultCache: deps.resultCache, jobStore: deps.jobStore, blobStore: deps.blobStore, clock: deps.clock, pollMs: deps.heartbeatMs };
@@ -119,7 +121,9 @@ export async function runRenderTask(
         gate?.reportProgress(value);
       },
       ...(gate && { onPlan: (plan) => gate.decide(plan) }),
+      ...(live && { onSegment: (segment) => live.publish(segment) }),
     });
+    await live?.flush();
     clearInterval(heartbeat);
     gate?.close();
     const outcomeLog = log.child({ attempt: claim.attempt, renderSeconds: round(attempt.renderSeconds), animations: attempt.animations });

@@ -16,6 +16,8 @@ import type { GlyphCache } from './glyph-cache';
 import { HOST_DISK_RESERVE_BYTES, hostDiskNearlyFull } from './host-disk';
 import type { TexCache } from './tex-cache';
 import { layOutProject, ProjectFileUnavailable } from './project/lay-out-project';
+import type { LiveSegmentFile } from '../domain/live/live-segment';
+import { copyLiveFile } from './untrusted/copy-live-file';
 import { describeOutput } from './untrusted/describe-output';
 import { takeOutput } from './untrusted/take-output';
 import type { LeasedWorker, WarmWorkerPool } from './worker/warm-worker-pool';
@@ -33,6 +35,10 @@ const PROJECT_SUBDIR = 'project';
 const TEX_SUBDIR = path.posix.join(MEDIA_SUBDIR, 'Tex');
 
 type Boundaries = RenderAttempt['boundaries'];
+type SegmentMessage = Extract<WorkerMessage, { type: 'segment' }>;
+
+/** More segments than any scene has animations to give: a worker saying more is not believed. */
+const MAX_LIVE_SEGMENTS = 10_000;
 
 /** Renders a scene (or joins its parts) on a worker from the pool, then takes what it wrote and has it read. */
 export class ManimSceneRenderer implements SceneRenderer {
@@ -51,7 +57,16 @@ export class ManimSceneRenderer implements SceneRenderer {
     let animations: number | undefined;
     let planFailure: string | undefined;
     const boundaries: Boundaries = {};
-    const onMessage = (message: WorkerMessage) => {
+    // Live segments are taken one at a time, in the order the worker finished them; the render's outcome waits
+    // for the last one.
+    let segments = Promise.resolve();
+    const announced = new Set<number>();
+    const onSegment = request.onSegment;
+    const onMessage = (message: WorkerMessage, leased: LeasedWorker) => {
+      if (message.type === 'segment' && onSegment && !announced.has(message.index) && announced.size < MAX_LIVE_SEGMENTS) {
+        announced.add(message.index);
+        segments = segments.then(() => this.passSegment(leased, message, onSegment));
+      }
       if (message.type === 'plan') animations = message.animations;
       if (message.type === 'plan_failed') planFailure = `the plan pass raised ${message.exception}: ${message.message}`;
       if (message.type === 'progress' && message.total) request.onProgress(Math.min(0.95, (message.done / message.total) * 0.95));
@@ -70,6 +85,7 @@ export class ManimSceneRenderer implements SceneRenderer {
       timeoutSeconds: request.timeoutSeconds,
       signal: request.signal,
       onMessage,
+      drain: () => segments,
       prepare: async (leased: LeasedWorker) => {
         if (files.length > 0) await layOutProject({ root: path.join(leased.workDir, PROJECT_SUBDIR), files });
         if (texCache) seeded = await texCache.seed(request.owner!, path.join(leased.workDir, TEX_SEED_SUBDIR));
@@ -101,6 +117,7 @@ export class ManimSceneRenderer implements SceneRenderer {
         ...(seeded > 0 && { texSeedDir: path.join(leased.jobDir, TEX_SEED_SUBDIR) }),
         ...(files.length > 0 && { projectDir: path.join(leased.jobDir, PROJECT_SUBDIR) }),
         ...(request.range && { range: request.range }),
+        ...(onSegment && request.format === 'mp4' && { live: true }),
       }),
       describe: () => ({ animations, boundaries, ...(planFailure !== undefined && { planFailure }) }),
     });
@@ -135,6 +152,20 @@ export class ManimSceneRenderer implements SceneRenderer {
     });
   }
 
+  /** Copies one live segment out of the running sandbox and hands it on; a segment that cannot be is skipped. */
+  private async passSegment(leased: LeasedWorker, message: SegmentMessage, onSegment: (segment: LiveSegmentFile) => Promise<void>): Promise<void> {
+    // Beside the worker's directory, not in it: nothing of the sandbox reaches it.
+    const copy = `${leased.workDir}.live-${message.index}.ts`;
+    try {
+      const copied = await copyLiveFile({ workDir: leased.workDir, relative: path.posix.join(MEDIA_SUBDIR, message.file), to: copy, maxBytes: this.params.maxOutputBytes });
+      if (copied.ok) await onSegment({ index: message.index, seconds: message.seconds, filePath: copy, bytes: copied.bytes });
+    } catch {
+      // A live segment is a courtesy: the render's own outcome never depends on it.
+    } finally {
+      await fs.promises.rm(copy, { force: true });
+    }
+  }
+
   private async runJob(params: {
     format: RenderSceneParams['format'];
     timeoutSeconds: number;
@@ -143,7 +174,9 @@ export class ManimSceneRenderer implements SceneRenderer {
     prepare?: (leased: LeasedWorker) => Promise<void>;
     /** After the worker has exited, before anything of its directory is checked. */
     afterRun?: (leased: LeasedWorker, outcome: WorkerOutcome) => Promise<void>;
-    onMessage?: (message: WorkerMessage) => void;
+    onMessage?: (message: WorkerMessage, leased: LeasedWorker) => void;
+    /** Awaited once the worker has ended: what its messages started. */
+    drain?: () => Promise<void>;
     onPlan?: (plan: Extract<WorkerMessage, { type: 'plan' }>) => Promise<PlanVerdict>;
     describe: () => { animations?: number; boundaries: Boundaries; planFailure?: string };
     worker?: 'render' | 'stitch';
@@ -164,9 +197,10 @@ export class ManimSceneRenderer implements SceneRenderer {
         job: params.job(leased),
         timeoutSeconds: params.timeoutSeconds,
         signal: params.signal,
-        ...(params.onMessage && { onMessage: params.onMessage }),
+        ...(params.onMessage && { onMessage: (message: WorkerMessage) => params.onMessage!(message, leased) }),
         ...(params.onPlan && { onPlan: params.onPlan }),
       });
+      await params.drain?.();
     } catch (error) {
       await leased.release();
       throw error;

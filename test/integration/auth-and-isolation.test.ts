@@ -86,6 +86,8 @@ describe('tenant isolation', () => {
       ['DELETE', `/v1/renders/${job.id}`],
       ['GET', `/v1/renders/${job.id}/scenes/NeverEnds/video`],
       ['GET', `/v1/renders/${job.id}/scenes/NeverEnds/logs`],
+      ['GET', `/v1/renders/${job.id}/scenes/NeverEnds/live.m3u8`],
+      ['GET', `/v1/renders/${job.id}/scenes/NeverEnds/live/0.ts`],
     ] as const) {
       const res = await service.request(method, route, undefined, as(bob));
       expect({ route, status: res.status }).toEqual({ route, status: 404 });

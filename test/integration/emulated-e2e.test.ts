@@ -78,10 +78,11 @@ function runCliJson(args: string[], env: Record<string, string>): Promise<unknow
 
 const terminal = (job: JobView) => ['succeeded', 'failed', 'cancelled'].includes(job.status);
 
-async function bucketFiles(prefix: string): Promise<string[]> {
+async function bucketFiles(prefix: string, options: { live?: boolean } = {}): Promise<string[]> {
   const storage = new Storage({ projectId: stack.settings.GOOGLE_CLOUD_PROJECT, apiEndpoint: stack.emulators.gcsEndpoint });
   const [files] = await storage.bucket(stack.settings.BUCKET!).getFiles({ prefix });
-  return files.map((f) => f.name).sort();
+  // A scene's live segments (jobs/{id}/{scene}/live/{n}.ts) are left out unless asked for.
+  return files.map((f) => f.name).filter((name) => options.live || !/\/live\/\d+\.ts$/.test(name)).sort();
 }
 
 describe('gcp mode on the emulators', () => {
@@ -104,6 +105,22 @@ describe('gcp mode on the emulators', () => {
     expect(await bucketFiles(`jobs/${job.id}/`)).toEqual(
       ['PartOne', 'PartTwo', 'PartThree'].flatMap((s) => [`jobs/${job.id}/${s}/${s}.mp4`, `jobs/${job.id}/${s}/render.log`]).sort(),
     );
+
+    // Its live stream: the playlist from the API, each segment a redirect to a signed URL that a CDN may cache.
+    const scene = job.scenes[0]!;
+    expect(scene.live).toMatchObject({ ended: true, segments: expect.any(Number) });
+    const playlist = await api(scene.live!.playlistUrl);
+    expect(playlist.status).toBe(200);
+    const uris = (await playlist.text()).split('\n').filter((line) => line.startsWith('live/'));
+    expect(uris).toHaveLength(scene.live!.segments);
+    expect(uris.length).toBeGreaterThan(0);
+    const segment = await api(`/v1/renders/${job.id}/scenes/${scene.name}/${uris[0]}`);
+    expect(segment.status).toBe(302);
+    const signedSegment = await fetch(segment.headers.get('location')!);
+    expect(signedSegment.status).toBe(200);
+    expect(signedSegment.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    expect(Buffer.from(await signedSegment.arrayBuffer())[0]).toBe(0x47); // an MPEG-TS packet's sync byte
+    expect((await bucketFiles(`jobs/${job.id}/${scene.name}/live/`, { live: true })).length).toBe(scene.live!.segments);
   });
 
   it('renders a project from Cloud Storage: a font by signed upload, checked by hash, the rest inline; its sound in the signed download', async () => {

@@ -42,7 +42,7 @@ export class GcsBlobStore implements BlobStore {
     this.bucket = this.storage.bucket(options.bucket);
   }
 
-  async putFile({ key, filePath, contentType }: { key: string; filePath: string; contentType: string }): Promise<BlobInfo> {
+  async putFile({ key, filePath, contentType, cacheControl = OUTPUT_CACHE_CONTROL }: Parameters<BlobStore['putFile']>[0]): Promise<BlobInfo> {
     const file = this.bucket.file(checkedKey(key));
     // O_NOFOLLOW refuses a symlink planted where the output should be, O_NONBLOCK keeps a planted FIFO from
     // blocking the open (it changes nothing for a regular file); the checks and the upload use the same
@@ -55,7 +55,7 @@ export class GcsBlobStore implements BlobStore {
         source.createReadStream({ autoClose: false, start: 0 }),
         file.createWriteStream({
           resumable: stat.size >= RESUMABLE_FROM_BYTES,
-          metadata: { contentType, cacheControl: OUTPUT_CACHE_CONTROL },
+          metadata: { contentType, cacheControl },
         }),
       );
       return { bytes: stat.size, contentType };

@@ -1,30 +1,17 @@
 import { Router, type Response } from 'express';
-import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
-import { sceneNameSchema } from '../../contracts/render-request';
-import { ConflictError, NotFoundError } from '../../domain/errors';
-import { getOwnedJob } from '../../domain/get-owned-job';
-import type { BlobStore } from '../../domain/ports/blob-store';
-import { parseByteRange } from '../byte-range';
+import { ConflictError } from '../../domain/errors';
 import type { ApiDeps } from '../deps';
 import { route } from '../middleware/route';
-import { principalOf } from '../principal';
-import { jobIdParams } from './renders';
 import { videoPath } from '../job-view';
 import type { SceneUrl } from '../../contracts/batch';
-
-const sceneParams = jobIdParams.extend({ scene: sceneNameSchema });
+import { findOwnedScene, sceneParams, type SceneParams } from '../owned-scene';
+import { sendBlob } from '../send-blob';
 
 /** A scene's rendered file (with Range support, or a redirect to a signed URL) and its render log. */
 export function sceneFilesRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  const findScene = async (params: z.infer<typeof sceneParams>, res: Response) => {
-    const job = await getOwnedJob(deps.jobStore, { id: params.id, owner: principalOf(res) });
-    const scene = job.scenes.find((s) => s.name === params.scene);
-    if (!scene) throw new NotFoundError(`no scene ${params.scene} in render job ${params.id}`);
-    return scene;
-  };
+  const findScene = async (params: SceneParams, res: Response) => (await findOwnedScene(deps, params, res)).scene;
 
   router.get(
     '/v1/renders/:id/scenes/:scene/video',
@@ -65,23 +52,4 @@ export function sceneFilesRouter(deps: ApiDeps): Router {
   );
 
   return router;
-}
-
-/** Streams a blob, honouring a single-range `Range` header so a `<video>` element can seek. */
-async function sendBlob(store: BlobStore, key: string, rangeHeader: string | undefined, res: Response): Promise<void> {
-  const info = await store.stat({ key });
-  if (!info) throw new NotFoundError('the file is gone');
-  res.set({ 'Accept-Ranges': 'bytes', 'Content-Type': info.contentType, 'Cache-Control': 'private, max-age=3600' });
-  const range = parseByteRange(rangeHeader, info.bytes);
-  if (range === 'unsatisfiable') {
-    res.status(416).set('Content-Range', `bytes */${info.bytes}`).end();
-    return;
-  }
-  if (range) {
-    res.status(206).set({ 'Content-Range': `bytes ${range.start}-${range.end}/${info.bytes}`, 'Content-Length': String(range.end - range.start + 1) });
-  } else {
-    res.status(200).set('Content-Length', String(info.bytes));
-  }
-  const stream = await store.read({ key, ...(range ?? {}) });
-  await pipeline(stream, res);
 }

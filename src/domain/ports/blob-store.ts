@@ -16,8 +16,11 @@ export interface StoredBlobInfo extends BlobInfo {
  * Keys are `/`-separated paths that the service builds itself (never from raw user input).
  */
 export interface BlobStore {
-  /** Copies a local file in. The source must be a regular file; a symlink is refused. */
-  putFile(params: { key: string; filePath: string; contentType: string }): Promise<BlobInfo>;
+  /**
+   * Copies a local file in. The source must be a regular file; a symlink is refused. `cacheControl` is what the
+   * store serves it with where it serves it itself (signed URLs); the default suits a finished output.
+   */
+  putFile(params: { key: string; filePath: string; contentType: string; cacheControl?: string }): Promise<BlobInfo>;
   /** Copies a stored blob to another key (server-side where the store can). */
   copy(params: { fromKey: string; toKey: string }): Promise<void>;
   putText(params: { key: string; text: string; contentType: string }): Promise<void>;

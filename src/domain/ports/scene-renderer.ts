@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { OutputFormat, Quality } from '../../contracts/quality';
 import type { SceneBoundary } from '../job';
+import type { LiveSegmentFile } from '../live/live-segment';
 import type { ScenePlan } from '../split/plan-split';
 
 export interface RenderSceneParams {
@@ -19,6 +20,11 @@ export interface RenderSceneParams {
    * render ends as if it had said not to render (`stopped`).
    */
   onPlan?(plan: ScenePlan): Promise<PlanVerdict>;
+  /**
+   * With this, each finished animation becomes a live segment: called in order with the service's own copy of it
+   * (removed once the promise settles). Whatever it throws, the render goes on.
+   */
+  onSegment?(segment: LiveSegmentFile): Promise<void>;
   /** Render only this animation range, describing the scene at its ends (a part of a split render). */
   range?: AnimationSpan;
   /** The job's owner: the render may start with the formulas this principal's renders compiled, and adds its own. */

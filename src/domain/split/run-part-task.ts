@@ -1,6 +1,7 @@
 import { faultPoint } from '../../chaos/fault-points';
 import { randomUUID } from 'node:crypto';
 import { jobFileSources } from '../project-files/job-file-sources';
+import { liveSegmentsOf } from '../live/live-segments-of';
 import type { RenderError } from '../../contracts/job';
 import type { RenderPartTask } from '../../contracts/task-payload';
 import type { Logger } from '../../logging/logger';
@@ -52,6 +53,7 @@ export async function runPartTask(
   });
 
   let attempt: RenderAttempt | undefined;
+  const live = liveSegmentsOf(deps, job, sceneName);
   try {
     attempt = await deps.renderer.render({
       owner: job.owner,
@@ -65,7 +67,9 @@ export async function runPartTask(
       signal: work.signal,
       onProgress: progress.report,
       range: { from: part.from, upto: part.upto, animations: part.animations },
+      ...(live && { onSegment: (segment) => live.publish(segment) }),
     });
+    await live?.flush();
     work.end();
     progress.stop();
     const outcomeLog = log.child({ renderSeconds: Math.round(attempt.renderSeconds * 1000) / 1000 });
