@@ -25,6 +25,10 @@ RUN npm install --no-save --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+# The playground page, bundled with its editor and player (dist/playground/).
+COPY web ./web
+COPY scripts/build-playground.mjs ./scripts/
+RUN node scripts/build-playground.mjs
 
 # ---------------------------------------------------------------------------------------------------------------
 FROM node AS node-deps

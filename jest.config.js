@@ -17,6 +17,8 @@ module.exports = {
       slowTestThreshold: 60,
     },
     { ...common, displayName: 'ops', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
+    // Web pages in a real headless Chromium (Debian's, driven by playwright-core); screenshots in test-artifacts/.
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'], slowTestThreshold: 120 },
     // Faults injected under a mixed workload (test/chaos/): a short fixed seed here, long with `npm run test:chaos`.
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts'], slowTestThreshold: 600 },
     // ManimCE's documentation examples against `manim render`: a fixed sample here, all with `npm run conformance`.

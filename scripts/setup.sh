@@ -19,6 +19,8 @@ APT_PACKAGES=(
   bubblewrap shellcheck
   # `npm run test:image`: stand-in base images and the image build, with no Docker engine.
   buildah mmdebstrap
+  # The browser tests (test/browser/): the playground page in a real headless Chromium, driven by playwright-core.
+  chromium
 )
 
 as_root() {

@@ -81,6 +81,7 @@ export function composeApi(
       },
       readiness,
       signedUrlSeconds: config.SIGNED_URL_SECONDS,
+      playground: config.PLAYGROUND,
     },
     warm: () => inspector.warm(),
     close: () => inspector.close(),

@@ -15,6 +15,7 @@ import { sceneFilesRouter } from './routes/scene-files';
 import { liveStreamRouter } from './routes/live-stream';
 import { webhookTasksRouter } from './routes/webhook-tasks';
 import { repairTasksRouter } from './routes/repair-tasks';
+import { playgroundRouter } from './routes/playground';
 
 /** Builds the public API from its dependencies. Listening and shutdown are the server's business, not this. */
 export function createApiApp(deps: ApiDeps): Express {
@@ -23,6 +24,8 @@ export function createApiApp(deps: ApiDeps): Express {
   app.set('query parser', 'simple');
   app.use(requestLogger({ logger: deps.logger, projectId: deps.projectId }));
   app.use(healthRouter(deps));
+  // The playground page loads without credentials (it holds nothing); each API call it makes is authenticated.
+  if (deps.playground !== false) app.use(playgroundRouter());
   const openapi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);

@@ -50,6 +50,8 @@ export interface ApiDeps {
   readiness: () => Promise<ReadinessReport>;
   /** Lifetime of the signed URLs video downloads redirect to, where the blob store signs them. */
   signedUrlSeconds: number;
+  /** Serve the playground page at `/` (default on). */
+  playground?: boolean;
   auth: IngressAuth;
   /** Accepted API keys; absent when API keys are off. */
   apiKeys?: ApiKeyStore;

@@ -108,6 +108,23 @@ export const OPERATIONS: Operation[] = [
     errors: [400, 401, 403, 404],
   },
   {
+    method: 'get',
+    path: '/',
+    summary: 'The playground page: write a scene, render it, watch it live, play and download it (PLAYGROUND=false turns it off)',
+    responses: { 200: { description: 'the page', mediaType: 'text/html' } },
+    errors: [404],
+    public: true,
+  },
+  {
+    method: 'get',
+    path: '/playground/{asset}',
+    summary: "The playground page's script and style sheet",
+    pathParams: { asset: z.enum(['app.js', 'style.css']) },
+    responses: { 200: { description: 'the file', mediaType: 'text/javascript' } },
+    errors: [404],
+    public: true,
+  },
+  {
     method: 'post',
     path: '/v1/files',
     summary: 'Store a project file (image, SVG, audio, font, module, data): the bytes as the body; name it in renders by its sha256',

@@ -54,6 +54,8 @@ const configSchema = z
     SUBMIT_LINT: booleanSetting.default(true),
     /** Reuse an identical earlier render of the same principal instead of rendering again. */
     RESULT_CACHE: booleanSetting.default(true),
+    /** The playground page at `GET /` (web/playground/): in gcp mode, reached through `gcloud run services proxy`. */
+    PLAYGROUND: booleanSetting.default(true),
     /**
      * Split rendering (domain/split/): a scene with at least SPLIT_MIN_SCENE_SECONDS of video is rendered as up to
      * SPLIT_MAX_PARTS animation ranges of at least SPLIT_MIN_PART_SECONDS each, one task (one renderer) per range,
