@@ -17,7 +17,7 @@ import type { ChaosFault, ChaosTarget } from './chaos-target';
 import { startDeliveryProxy, type DeliveryProxy } from './delivery-proxy';
 import { FAULT_POINTS, SERVICE_SETTINGS } from './fault-plan';
 import { seededRandom } from './seeded-random';
-import { renderWorkerPids } from './service-process';
+import { killRenderWorker } from './service-process';
 import { Toxiproxy, type Toxic } from './toxiproxy';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,10 +102,7 @@ export async function emulatedTarget(params: { seed: number; log: (line: string)
     {
       name: 'kill.worker',
       weight: 5,
-      async inject(rng) {
-        const workers = renderWorkerPids(dataDir);
-        if (workers.length > 0) process.kill(rng.pick(workers), 'SIGKILL');
-      },
+      inject: async (rng) => killRenderWorker(dataDir, (pids) => rng.pick(pids)),
     },
     {
       name: 'store.toxic',

@@ -7,7 +7,7 @@ import { mountSmallDisk } from '../support/small-disk';
 import type { ChaosFault, ChaosTarget } from './chaos-target';
 import { diskFullFault } from './disk-filler';
 import { FAULT_POINTS, DELIVERY_FAULTS, SERVICE_SETTINGS } from './fault-plan';
-import { renderWorkerPids, ServiceProcess } from './service-process';
+import { killRenderWorker, ServiceProcess } from './service-process';
 
 /** The data directory's own filesystem, so the disk-full fault fills it and nothing else. */
 const DATA_DISK_BYTES = 3 * 1024 ** 3;
@@ -31,10 +31,7 @@ export async function localTarget(params: { seed: number; log: (line: string) =>
     {
       name: 'kill.worker',
       weight: 8,
-      async inject(rng) {
-        const workers = renderWorkerPids(dataDir);
-        if (workers.length > 0) process.kill(rng.pick(workers), 'SIGKILL');
-      },
+      inject: async (rng) => killRenderWorker(dataDir, (pids) => rng.pick(pids)),
     },
     ...(diskFull ? [diskFull] : []),
   ];

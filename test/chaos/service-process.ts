@@ -97,7 +97,7 @@ export class ServiceProcess {
 }
 
 /** The sandboxed render workers of the service whose data lives in `dataDir`: the Python processes under its supervisors. */
-export function renderWorkerPids(dataDir: string): number[] {
+function renderWorkerPids(dataDir: string): number[] {
   const procs = new Map<number, { ppid: number; cmdline: string[] }>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -117,4 +117,18 @@ export function renderWorkerPids(dataDir: string): number[] {
     return false;
   };
   return [...procs].filter(([pid, p]) => p.cmdline.slice(-2).join(' ') === '-m manim_worker.render' && underService(pid)).map(([pid]) => pid);
+}
+
+/**
+ * SIGKILLs one of the service's render workers, if it has any: the fault of a worker dying mid-render. A worker that
+ * ended between the listing and the kill (ESRCH) was simply not there to kill.
+ */
+export function killRenderWorker(dataDir: string, pick: (pids: number[]) => number): void {
+  const workers = renderWorkerPids(dataDir);
+  if (workers.length === 0) return;
+  try {
+    process.kill(pick(workers), 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
