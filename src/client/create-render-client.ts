@@ -47,6 +47,11 @@ export interface RenderClient {
   getBatch(id: string, options?: RequestOptions): Promise<BatchView>;
   /** A URL to hand a browser for a finished scene: signed and expiring in gcp mode, the API's own URL locally. */
   sceneUrl(id: string, scene: string, options?: RequestOptions): Promise<SceneUrl>;
+  /**
+   * The scene's live HLS playlist (EVENT, growing while it renders, ended with `#EXT-X-ENDLIST`; mp4 renders), for a
+   * player that sends the same credentials as this client (hls.js with `xhrSetup`, or a proxy of your own).
+   */
+  liveUrl(id: string, scene: string): string;
   /** A finished scene's captured render output. */
   logs(id: string, scene: string, options?: RequestOptions): Promise<string>;
   /**
@@ -99,6 +104,7 @@ export function createRenderClient(options: RenderClientOptions): RenderClient {
       transport.send({ method: 'POST', path: '/v1/batches', body: request, headers: { 'Idempotency-Key': idempotencyKey }, signal }, json(batchViewSchema)),
     getBatch: (id, { signal } = {}) => transport.send({ method: 'GET', path: `/v1/batches/${encodeURIComponent(id)}`, signal }, json(batchViewSchema)),
     sceneUrl: (id, scene, { signal } = {}) => transport.send({ method: 'GET', path: `${scenePath(id, scene)}/url`, signal }, json(sceneUrlSchema)),
+    liveUrl: (id, scene) => `${transport.baseUrl}${scenePath(id, scene)}/live.m3u8`,
     logs: (id, scene, { signal } = {}) =>
       transport.send({ method: 'GET', path: `${scenePath(id, scene)}/logs`, headers: { Accept: 'text/plain' }, signal }, (res) => res.text()),
     webhookSecret: async ({ signal } = {}) => (await transport.send({ method: 'GET', path: '/v1/webhooks/secret', signal }, json(webhookSecretSchema))).secret,

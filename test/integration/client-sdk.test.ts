@@ -132,6 +132,19 @@ describe('a render through the SDK', () => {
     expect(video.headers.get('content-type')).toBe('video/mp4');
   });
 
+  it("names the scene's live playlist, which the client's credentials read", async () => {
+    const url = client().liveUrl(job.id, 'TinyCircle');
+    expect(url).toBe(`${service.url}/v1/renders/${job.id}/scenes/TinyCircle/live.m3u8`);
+    const token = await tokenFor('alice@example.com')();
+    const playlist = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    expect(playlist.status).toBe(200);
+    const text = await playlist.text();
+    expect(text).toMatch(/^#EXTM3U\n/);
+    expect(text).toContain('live/0.ts');
+    expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
+    expect((await fetch(url)).status).toBe(401);
+  });
+
   it('deletes the job', async () => {
     await client().delete(job.id);
     await expect(client().get(job.id)).rejects.toBeInstanceOf(NotFoundError);
