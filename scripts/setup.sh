@@ -85,6 +85,20 @@ install_node_modules() {
   printf '%s' "$want" >"$stamp"
 }
 
+install_example_modules() {
+  # examples/nextjs: its own packages (a pinned Next.js), for the browser test that builds and drives it.
+  local stamp=examples/nextjs/node_modules/.package-lock.sha256
+  local want
+  want=$(sha256sum examples/nextjs/package-lock.json | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "setup: examples/nextjs modules present"
+    return
+  fi
+  echo "setup: npm install in examples/nextjs (from its package-lock.json)"
+  (cd examples/nextjs && npm install --no-audit --no-fund --no-save)
+  printf '%s' "$want" >"$stamp"
+}
+
 install_emulators() {
   # The Google Cloud emulators the gcp-mode tests and `npm run start:emulated` run against.
   bash scripts/setup-emulators.sh
@@ -93,5 +107,6 @@ install_emulators() {
 install_system_packages
 install_python_venv
 install_node_modules
+install_example_modules
 install_emulators
 echo "setup: done"
