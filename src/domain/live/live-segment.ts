@@ -1,6 +1,6 @@
 /**
  * Live playback: while a scene renders, each animation its worker finished is a segment of an HLS playlist
- * (EVENT), stored like the scene's other files and listed in order. See docs/live.md.
+ * (EVENT), stored like the scene's other files and listed in order. See docs/clients.md, "Watching a render live".
  */
 
 /** One recorded segment: the animation it holds (its index in the scene) and how long it plays. */
