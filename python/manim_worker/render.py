@@ -90,18 +90,27 @@ def _install_play_hook() -> None:
 
 
 def _install_segment_hook() -> None:
-    """Tells the live segments of each partial movie Manim seals (it goes on encoding it on a thread)."""
+    """Tells the live segments of each partial movie Manim seals (it goes on encoding it on a thread), and lets them
+    look, between frames, for the ones Manim has finished."""
     from manim.scene.scene_file_writer import SceneFileWriter
 
     original_close = SceneFileWriter.close_partial_movie_stream
+    original_write_frame = SceneFileWriter.write_frame
 
     def close_partial_movie_stream(self):
         job = self._current_encode_job
         original_close(self)
         if _live is not None and job is not None:
             _live.sealed(job)
+            _live.poll()
+
+    def write_frame(self, *args, **kwargs):
+        original_write_frame(self, *args, **kwargs)
+        if _live is not None:
+            _live.poll()
 
     SceneFileWriter.close_partial_movie_stream = close_partial_movie_stream
+    SceneFileWriter.write_frame = write_frame
 
 
 def _install_sound_counter() -> None:
