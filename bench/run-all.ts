@@ -6,6 +6,7 @@ import { fixedCost } from './fixed-cost';
 import { image } from './image';
 import type { FixedCostData } from './fixed-cost-report';
 import { ingress } from './ingress';
+import { live } from './live';
 import { PYTHON } from './support/cli-render';
 import { cpuShare, cpuSnapshot, log, machineNow, RESULTS_DIR, table, writeResult, type BenchResult } from './support/report';
 import { REPO } from './support/service-process';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   await run('cache-hit', cacheHit);
   await run('split', () => split({ dispatchMs: settings.dispatchMs ?? fixed?.tinyOverheadMs }));
   await run('ingress', ingress);
+  await run('live', live);
   // Needs the image in buildah's store (npm run test:image) and root: only when asked for (BENCH_ONLY=image).
   if (settings.only?.includes('image')) await run('image', image);
 
