@@ -61,11 +61,14 @@ export class ManimSceneRenderer implements SceneRenderer {
     // for the last one.
     let segments = Promise.resolve();
     const announced = new Set<number>();
+    // All of a render's segments together are held to the output's own limit: a scene announcing one file under
+    // many indices copies no more than one movie's worth.
+    const live = { bytesLeft: this.params.maxOutputBytes };
     const onSegment = request.onSegment;
     const onMessage = (message: WorkerMessage, leased: LeasedWorker) => {
       if (message.type === 'segment' && onSegment && !announced.has(message.index) && announced.size < MAX_LIVE_SEGMENTS) {
         announced.add(message.index);
-        segments = segments.then(() => this.passSegment(leased, message, onSegment));
+        segments = segments.then(() => this.passSegment(leased, message, onSegment, live));
       }
       if (message.type === 'plan') animations = message.animations;
       if (message.type === 'plan_failed') planFailure = `the plan pass raised ${message.exception}: ${message.message}`;
@@ -153,12 +156,20 @@ export class ManimSceneRenderer implements SceneRenderer {
   }
 
   /** Copies one live segment out of the running sandbox and hands it on; a segment that cannot be is skipped. */
-  private async passSegment(leased: LeasedWorker, message: SegmentMessage, onSegment: (segment: LiveSegmentFile) => Promise<void>): Promise<void> {
+  private async passSegment(
+    leased: LeasedWorker,
+    message: SegmentMessage,
+    onSegment: (segment: LiveSegmentFile) => Promise<void>,
+    budget: { bytesLeft: number },
+  ): Promise<void> {
+    if (budget.bytesLeft <= 0) return;
     // Beside the worker's directory, not in it: nothing of the sandbox reaches it.
     const copy = `${leased.workDir}.live-${message.index}.ts`;
     try {
-      const copied = await copyLiveFile({ workDir: leased.workDir, relative: path.posix.join(MEDIA_SUBDIR, message.file), to: copy, maxBytes: this.params.maxOutputBytes });
-      if (copied.ok) await onSegment({ index: message.index, seconds: message.seconds, filePath: copy, bytes: copied.bytes });
+      const copied = await copyLiveFile({ workDir: leased.workDir, relative: path.posix.join(MEDIA_SUBDIR, message.file), to: copy, maxBytes: budget.bytesLeft });
+      if (!copied.ok) return;
+      budget.bytesLeft -= copied.bytes;
+      await onSegment({ index: message.index, seconds: message.seconds, filePath: copy, bytes: copied.bytes });
     } catch {
       // A live segment is a courtesy: the render's own outcome never depends on it.
     } finally {

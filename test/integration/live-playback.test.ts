@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { JobView } from '../../src/contracts/job';
 import { frameHashes } from '../support/frame-hashes';
 import { ffprobe, fixture, startService, type ServiceHarness } from '../support/service-harness';
+import { startWholeAndSplit } from '../support/whole-and-split';
 
 // Live playback against real Manim: while a scene renders, its finished animations are an HLS playlist that grows;
 // once it ends, the playlist's segments decode to the very frames of the final video.
@@ -12,10 +13,7 @@ let whole: ServiceHarness;
 let split: ServiceHarness;
 
 beforeAll(async () => {
-  [whole, split] = await Promise.all([
-    startService({ SPLIT_MAX_PARTS: '1' }),
-    startService({ RENDER_CONCURRENCY: '3', SPLIT_MAX_PARTS: '3', SPLIT_MIN_SCENE_SECONDS: '0', SPLIT_MIN_PART_SECONDS: '0.4' }),
-  ]);
+  ({ whole, split } = await startWholeAndSplit());
 });
 
 afterAll(async () => {
@@ -112,6 +110,31 @@ describe('live playback', () => {
     expect(last.segments).toHaveLength(22);
     const [streamed, joined] = await Promise.all([frameHashes(await downloadStream(split, job, 'LongTimeline', last)), frameHashes(await split.download(final, 'LongTimeline'))]);
     expect(streamed).toEqual(joined);
+  });
+
+  it("takes no forged segment beyond the render's own: links and climbing paths refused, all of them together held to the output's limit", async () => {
+    const small = await startService({ MAX_OUTPUT_BYTES: String(1024 * 1024) });
+    try {
+      const job = await small.waitFor((await small.submit({ code: fixture('attacks/forged_segments.py'), quality: 'low' })).id);
+      expect({ status: job.status, error: job.scenes[0]!.error }).toEqual({ status: 'succeeded', error: undefined });
+      const res = await small.request('GET', playlistPath(job, 'ForgedSegments'));
+      const uris = parsePlaylist(await res.text()).segments.map((s) => s.uri);
+      expect(uris).not.toContain('live/900.ts');
+      expect(uris).not.toContain('live/901.ts');
+      let bytes = 0;
+      for (const uri of uris) {
+        const segment = await small.request('GET', `/v1/renders/${job.id}/scenes/ForgedSegments/${uri}`);
+        const body = Buffer.from(await segment.arrayBuffer());
+        expect(body.toString('latin1')).not.toContain('root:');
+        bytes += body.length;
+      }
+      // The render's own first animation, then no more of the forged file than the limit leaves room for.
+      expect(uris[0]).toBe('live/0.ts');
+      expect(uris.filter((uri) => Number(/(\d+)/.exec(uri)![1]) >= 902).length).toBeLessThanOrEqual(3);
+      expect(bytes).toBeLessThanOrEqual(1024 * 1024);
+    } finally {
+      await small.stop();
+    }
   });
 
   it('has no live stream for formats that do not stream, and none for a segment not yet recorded', async () => {

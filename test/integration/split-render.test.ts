@@ -1,6 +1,7 @@
 import type { JobView, SceneView } from '../../src/contracts/job';
 import { frameHashes } from '../support/frame-hashes';
-import { ffprobe, fixture, startService, type ServiceHarness } from '../support/service-harness';
+import { ffprobe, fixture, type ServiceHarness } from '../support/service-harness';
+import { startWholeAndSplit } from '../support/whole-and-split';
 
 // Split rendering against the real thing: each scene rendered whole by one service and in animation ranges by
 // another, both real Manim at low quality; the two movies must decode to the same frames.
@@ -10,11 +11,7 @@ let whole: ServiceHarness;
 let split: ServiceHarness;
 
 beforeAll(async () => {
-  [whole, split] = await Promise.all([
-    startService({ SPLIT_MAX_PARTS: '1' }),
-    // Every scene with two animations or more is split here, into up to three parts rendering at once.
-    startService({ RENDER_CONCURRENCY: '3', SPLIT_MAX_PARTS: '3', SPLIT_MIN_SCENE_SECONDS: '0', SPLIT_MIN_PART_SECONDS: '0.4' }),
-  ]);
+  ({ whole, split } = await startWholeAndSplit());
 });
 
 afterAll(async () => {
