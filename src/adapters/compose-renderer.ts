@@ -5,7 +5,7 @@ import { maxSplitParts } from '../config/max-split-parts';
 import { systemClock } from '../domain/ports/clock';
 import type { BlobStore } from '../domain/ports/blob-store';
 import type { JobStore } from '../domain/ports/job-store';
-import type { RunRenderTaskDeps } from '../domain/run-render-task';
+import type { RunRenderTaskDeps } from '../domain/render-task-deps';
 import type { Logger } from '../logging/logger';
 import { GlyphCache } from '../renderer/glyph-cache';
 import { ManimSceneRenderer } from '../renderer/manim-scene-renderer';

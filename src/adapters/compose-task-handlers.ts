@@ -8,7 +8,7 @@ import type { ResultCache } from '../domain/ports/result-cache';
 import type { WebhookSecrets } from '../domain/ports/webhook-secrets';
 import type { TaskQueue } from '../domain/ports/task-queue';
 import type { RunCanaryDeps } from '../domain/canary/run-canary-task';
-import type { RunRenderTaskDeps } from '../domain/run-render-task';
+import type { RunRenderTaskDeps } from '../domain/render-task-deps';
 import type { Logger } from '../logging/logger';
 import type { TaskHandlerDeps } from '../renderer/handle-task';
 import type { DeliverWebhookDeps } from '../webhooks/deliver-webhook';

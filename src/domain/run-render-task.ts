@@ -1,46 +1,18 @@
 import { faultPoint } from '../chaos/fault-points';
 import type { RenderError } from '../contracts/job';
 import type { RenderSceneTask } from '../contracts/task-payload';
-import type { Logger } from '../logging/logger';
 import { logKey, outputKey, sceneFilesPrefix } from './blob-keys';
 import { classifyRenderFailure } from './classify-render-failure';
 import { followIdenticalRender } from './follow-identical-render';
-import type { BlobStore } from './ports/blob-store';
-import type { Clock } from './ports/clock';
-import type { JobStore } from './ports/job-store';
-import type { ResultCache } from './ports/result-cache';
-import type { RenderAttempt, SceneRenderer } from './ports/scene-renderer';
-import type { TaskQueue } from './ports/task-queue';
+import type { RenderAttempt } from './ports/scene-renderer';
 import { RetryableTaskError } from './retryable-task-error';
 import { planGateFor } from './split/plan-gate';
-import type { SplitPolicy } from './split/plan-split';
 import { recordPartAttempt } from './split/run-part-task';
 import { resumeSplit } from './split/split-tasks';
 import { jobFileSources } from './project-files/job-file-sources';
 import { renderNotices } from './render-notices';
+import type { RunRenderTaskDeps } from './render-task-deps';
 import { liveSegmentsOf } from './live/live-segments-of';
-
-export interface RunRenderTaskDeps {
-  jobStore: JobStore;
-  blobStore: BlobStore;
-  renderer: SceneRenderer;
-  clock: Clock;
-  logger: Logger;
-  /** How often a live render records progress, renews its lease and checks for cancellation. */
-  heartbeatMs: number;
-  /**
-   * How long a claim holds without a heartbeat. A redelivery finding a live lease backs off; one finding it
-   * expired (its holder crashed) takes the scene over.
-   */
-  leaseMs: number;
-  seed: number;
-  /** Remembers each successful render so an identical later submit can reuse it. */
-  resultCache?: ResultCache;
-  /** Told each time a scene of a job ends, to queue the job's and its batch's webhooks once they are finished. */
-  notify?: (params: { jobId: string }) => Promise<void>;
-  /** Long scenes are rendered in animation ranges, one task each (domain/split/); without this, always whole. */
-  split?: { policy: SplitPolicy; taskQueue: TaskQueue };
-}
 
 /**
  * Handles one delivery of a render task. Deliveries are at least once, so this is idempotent: a scene that is

@@ -1,6 +1,7 @@
 import { TASK_PAYLOAD_VERSION, type TaskPayload } from '../contracts/task-payload';
 import { runCanaryTask, type RunCanaryDeps } from '../domain/canary/run-canary-task';
-import { runRenderTask, type RunRenderTaskDeps } from '../domain/run-render-task';
+import { runRenderTask } from '../domain/run-render-task';
+import type { RunRenderTaskDeps } from '../domain/render-task-deps';
 import { runPartTask } from '../domain/split/run-part-task';
 import { runStitchTask } from '../domain/split/run-stitch-task';
 import { deliverWebhook, type DeliverWebhookDeps } from '../webhooks/deliver-webhook';

@@ -2,7 +2,7 @@ import type { Logger } from '../../logging/logger';
 import { partsPrefix } from '../blob-keys';
 import type { JobRecord, SceneRecord } from '../job';
 import { RetryableTaskError } from '../retryable-task-error';
-import type { RunRenderTaskDeps } from '../run-render-task';
+import type { RunRenderTaskDeps } from '../render-task-deps';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { fallBackTransition } from './split-transitions';
 

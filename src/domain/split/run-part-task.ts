@@ -10,7 +10,7 @@ import { classifyRenderFailure } from '../classify-render-failure';
 import { isSplitActive, isTerminal, type JobRecord } from '../job';
 import type { RenderAttempt } from '../ports/scene-renderer';
 import { failTransition } from '../scene-transitions';
-import type { RunRenderTaskDeps } from '../run-render-task';
+import type { RunRenderTaskDeps } from '../render-task-deps';
 import { afterSplitChange, fallBackToWhole, onTaskError, retryOrFallBack } from './fall-back';
 import { PROGRESS_EVERY_HEARTBEATS, reportPartProgress } from './report-part-progress';
 import { enqueueNextSplitTasks } from './split-tasks';

@@ -5,7 +5,7 @@ import { classifyRenderFailure } from '../classify-render-failure';
 import { isSplitActive, isTerminal, type ScenePart } from '../job';
 import type { BlobStore } from '../ports/blob-store';
 import type { RenderAttempt } from '../ports/scene-renderer';
-import type { RunRenderTaskDeps } from '../run-render-task';
+import type { RunRenderTaskDeps } from '../render-task-deps';
 import { fallBackToWhole, onTaskError, retryOrFallBack } from './fall-back';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { allPartsRendered, finishStitchTransition } from './split-transitions';

@@ -7,7 +7,8 @@ import { TASK_PAYLOAD_VERSION } from '../../../src/contracts/task-payload';
 import type { JobRecord } from '../../../src/domain/job';
 import type { SceneRenderer } from '../../../src/domain/ports/scene-renderer';
 import { RetryableTaskError } from '../../../src/domain/retryable-task-error';
-import { runRenderTask, type RunRenderTaskDeps } from '../../../src/domain/run-render-task';
+import { runRenderTask } from '../../../src/domain/run-render-task';
+import type { RunRenderTaskDeps } from '../../../src/domain/render-task-deps';
 import { createLogger } from '../../../src/logging/create-logger';
 
 describe('runRenderTask when our side keeps failing', () => {

@@ -16,7 +16,8 @@ import type {
 } from '../../../../src/domain/ports/scene-renderer';
 import type { TaskQueue, TaskSpec } from '../../../../src/domain/ports/task-queue';
 import { RetryableTaskError } from '../../../../src/domain/retryable-task-error';
-import { runRenderTask, type RunRenderTaskDeps } from '../../../../src/domain/run-render-task';
+import { runRenderTask } from '../../../../src/domain/run-render-task';
+import type { RunRenderTaskDeps } from '../../../../src/domain/render-task-deps';
 import type { ScenePlan } from '../../../../src/domain/split/plan-split';
 import { runPartTask } from '../../../../src/domain/split/run-part-task';
 import { runStitchTask } from '../../../../src/domain/split/run-stitch-task';
