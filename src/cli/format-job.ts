@@ -19,7 +19,10 @@ export function sceneOutcome(scene: SceneView): string {
     const duration = scene.output.durationSeconds === null ? '' : `  ${scene.output.durationSeconds.toFixed(1)} s`;
     return `${scene.output.width}x${scene.output.height}${duration}  ${size(scene.output.bytes)}`;
   }
-  return scene.status === 'rendering' ? percent(scene.progress) : '';
+  if (scene.status !== 'rendering') return '';
+  // While it renders, how much of it can be watched already (its live playlist; docs/clients.md).
+  const live = scene.live?.segments ? `  ${scene.live.segments} animation${scene.live.segments === 1 ? '' : 's'} live` : '';
+  return `${percent(scene.progress)}${live}`;
 }
 
 /** How a scene was (or is being) made, when not simply rendered whole: reused, split, or whole after all and why. */

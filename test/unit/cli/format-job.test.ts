@@ -1,5 +1,5 @@
 import type { JobView, SceneView } from '../../../src/client';
-import { formatJob, sceneMaking } from '../../../src/cli/format-job';
+import { formatJob, sceneMaking, sceneOutcome } from '../../../src/cli/format-job';
 
 const scene = (fields: Partial<SceneView>): SceneView => ({ name: 'Intro', status: 'succeeded', progress: 1, attempts: 1, ...fields });
 
@@ -23,5 +23,12 @@ describe('how the CLI tells how a scene was made', () => {
     const lines = formatJob(job).split('\n');
     expect(lines[1]).toMatch(/^ {2}Long +succeeded +split into 2 parts$/);
     expect(lines[2]).toMatch(/^ {2}Short +succeeded$/);
+  });
+
+  it('says how much of a rendering scene can be watched live already', () => {
+    const live = { playlistUrl: '/v1/renders/j1/scenes/Intro/live.m3u8', ended: false };
+    expect(sceneOutcome(scene({ status: 'rendering', progress: 0.42, live: { ...live, segments: 3 } }))).toBe('42%  3 animations live');
+    expect(sceneOutcome(scene({ status: 'rendering', progress: 0.1, live: { ...live, segments: 1 } }))).toBe('10%  1 animation live');
+    expect(sceneOutcome(scene({ status: 'rendering', progress: 0, live: { ...live, segments: 0 } }))).toBe('0%');
   });
 });
