@@ -13,6 +13,7 @@ import { jobFileSources } from './project-files/job-file-sources';
 import { renderNotices } from './render-notices';
 import type { RunRenderTaskDeps } from './render-task-deps';
 import { liveSegmentsOf } from './live/live-segments-of';
+import { removeFilesOfDeletedJob } from './remove-files-of-deleted-job';
 
 /**
  * Handles one delivery of a render task. Deliveries are at least once, so this is idempotent: a scene that is
@@ -33,6 +34,7 @@ export async function runRenderTask(
   if (!claim.claimed) {
     if (claim.reason === 'leased') throw new RetryableTaskError('the scene is being rendered by another delivery');
     log.info('render task skipped', { reason: claim.reason });
+    if (claim.reason === 'missing') await removeFilesOfDeletedJob(deps.blobStore, { jobId, scene });
     // A redelivery after the scene went on in parts, perhaps before they were all queued: queue what is due.
     if (claim.reason === 'split') await resumeParts();
     // A redelivery after the outcome was recorded but before the notice went out: send it now.

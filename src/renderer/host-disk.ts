@@ -16,3 +16,25 @@ export function hostDiskNearlyFull(dir: string, reserveBytes = HOST_DISK_RESERVE
     return false;
   }
 }
+
+/** How often a render's host disk is looked at while it runs. */
+const WATCH_INTERVAL_MS = 250;
+
+/**
+ * Watches the filesystem holding `dir` while a render runs: whether it was (nearly) full at any moment. A host disk
+ * filled for a few seconds may have room again by the time the render's failure is read; what counts is whether it
+ * was full while the scene wrote.
+ */
+export function watchHostDisk(dir: string, reserveBytes = HOST_DISK_RESERVE_BYTES): { stop(): boolean } {
+  let seen = hostDiskNearlyFull(dir, reserveBytes);
+  const timer = setInterval(() => {
+    seen ||= hostDiskNearlyFull(dir, reserveBytes);
+  }, WATCH_INTERVAL_MS);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      return seen || hostDiskNearlyFull(dir, reserveBytes);
+    },
+  };
+}

@@ -13,7 +13,7 @@ import type {
 } from '../domain/ports/scene-renderer';
 import { ranOutOfDiskUnexplained } from '../domain/classify-render-failure';
 import type { GlyphCache } from './glyph-cache';
-import { HOST_DISK_RESERVE_BYTES, hostDiskNearlyFull } from './host-disk';
+import { HOST_DISK_RESERVE_BYTES, watchHostDisk } from './host-disk';
 import type { TexCache } from './tex-cache';
 import { layOutProject, ProjectFileUnavailable } from './project/lay-out-project';
 import type { LiveSegmentFile } from '../domain/live/live-segment';
@@ -195,6 +195,8 @@ export class ManimSceneRenderer implements SceneRenderer {
     const leased = params.worker === 'stitch' ? this.params.pool.takeStitcher() : this.params.pool.take();
     const started = process.hrtime.bigint();
     let outcome: WorkerOutcome;
+    const hostDisk = watchHostDisk(leased.workDir);
+    let hostDiskWasFull = false;
     try {
       try {
         await params.prepare?.(leased);
@@ -215,6 +217,8 @@ export class ManimSceneRenderer implements SceneRenderer {
     } catch (error) {
       await leased.release();
       throw error;
+    } finally {
+      hostDiskWasFull = hostDisk.stop();
     }
     const renderSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     await params.afterRun?.(leased, outcome);
@@ -224,7 +228,7 @@ export class ManimSceneRenderer implements SceneRenderer {
     if (outcome.kind !== 'result') {
       const failure = failureOf(outcome);
       const words = `${base.log}\n${failure.reason === 'scene_error' ? `${failure.message}\n${failure.traceback ?? ''}` : ''}`;
-      if (ranOutOfDiskUnexplained(words) && hostDiskNearlyFull(leased.workDir)) {
+      if (ranOutOfDiskUnexplained(words) && hostDiskWasFull) {
         return { ...base, ok: false, failure: { reason: 'host_disk_full', message: `less than ${HOST_DISK_RESERVE_BYTES} bytes free where renders write` } };
       }
       return { ...base, ok: false, failure };

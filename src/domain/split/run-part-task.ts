@@ -2,6 +2,7 @@ import { faultPoint } from '../../chaos/fault-points';
 import { randomUUID } from 'node:crypto';
 import { jobFileSources } from '../project-files/job-file-sources';
 import { liveSegmentsOf } from '../live/live-segments-of';
+import { removeFilesOfDeletedJob } from '../remove-files-of-deleted-job';
 import type { RenderError } from '../../contracts/job';
 import type { RenderPartTask } from '../../contracts/task-payload';
 import type { Logger } from '../../logging/logger';
@@ -37,6 +38,7 @@ export async function runPartTask(
   const part = scene?.split?.parts[index];
   if (!job || !scene || !part || isTerminal(scene.status) || !isSplitActive(scene) || part.rendered) {
     log.info('part task skipped', { reason: 'nothing to render' });
+    if (!job) await removeFilesOfDeletedJob(deps.blobStore, { jobId, scene: sceneName });
     // A redelivery after this part was recorded, before its follow-up was queued: queue it now.
     if (job && scene && !isTerminal(scene.status) && deps.split) await enqueueNextSplitTasks(deps.split.taskQueue, job, scene);
     return;

@@ -6,6 +6,7 @@ import { isSplitActive, isTerminal, type ScenePart } from '../job';
 import type { BlobStore } from '../ports/blob-store';
 import type { RenderAttempt } from '../ports/scene-renderer';
 import type { RunRenderTaskDeps } from '../render-task-deps';
+import { removeFilesOfDeletedJob } from '../remove-files-of-deleted-job';
 import { fallBackToWhole, onTaskError, retryOrFallBack } from './fall-back';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { allPartsRendered, finishStitchTransition } from './split-transitions';
@@ -28,7 +29,8 @@ export async function runStitchTask(
   const log = deps.logger.child({ jobId, scene: sceneName, retryCount: params.retryCount, stitch: true });
   const job = await deps.jobStore.getJob({ id: jobId });
   const scene = job?.scenes.find((s) => s.name === sceneName);
-  if (!job || !scene) return;
+  if (!job) return await removeFilesOfDeletedJob(deps.blobStore, { jobId, scene: sceneName });
+  if (!scene) return;
   if (isTerminal(scene.status)) {
     // A redelivery after the join was recorded but before its notice went out.
     await deps.notify?.({ jobId });

@@ -59,4 +59,14 @@ describe('runRenderTask when our side keeps failing', () => {
     await expect(run(1)).resolves.toBeUndefined();
     expect((await jobStore.getJob({ id: 'job1' }))?.scenes[0]).toMatchObject({ status: 'failed', error: { code: 'internal_error' } });
   });
+
+  it("removes what a killed delivery stored after the job was deleted, when the task comes again", async () => {
+    // The job was deleted while a delivery rendered; that delivery stored a live segment and died before it could
+    // take it back. Its task is delivered again.
+    await deps.blobStore.putText({ key: 'jobs/job1/A/live/0.ts', text: 'segment', contentType: 'video/mp2t' });
+    await jobStore.deleteJob({ id: 'job1' });
+    await expect(run(1)).resolves.toBeUndefined();
+    expect(await deps.blobStore.stat({ key: 'jobs/job1/A/live/0.ts' })).toBeNull();
+    expect(fs.existsSync(path.join(dir, 'blobs', 'jobs', 'job1', 'A'))).toBe(false);
+  });
 });
