@@ -26,7 +26,7 @@ export const settings = {
   reps: int('BENCH_REPS', 3, 1),
   /** Repetitions at high quality (1080p60: long_timeline.py takes over a minute per render here). */
   highReps: int('BENCH_HIGH_REPS', 1, 0),
-  /** Which benchmarks to run (fixed-cost, cache-hit, split, ingress; image only when named); all by default. */
+  /** Which benchmarks to run (fixed-cost, cache-hit, split, ingress, live; image only when named); all by default. */
   only: list('BENCH_ONLY'),
   /** Which fixture files the fixed-cost benchmark renders; all four by default. */
   scenes: list('BENCH_SCENES'),
