@@ -8,11 +8,11 @@ import { runChaos } from './chaos-run';
 import { emulatedTarget } from './emulated-target';
 import { localTarget } from './local-target';
 
-// A short run of the embedded default on a fixed seed in `npm test`; `npm run test:chaos -- --minutes 30 --seed N`
+// A short run of both targets on a fixed seed in `npm test`; `npm run test:chaos -- --minutes 30 --seed N`
 // runs long, on both targets (`--target local` or `--target emulated` for one of them).
 const seed = Number(process.env.CHAOS_SEED ?? 1);
 const minutes = Number(process.env.CHAOS_MINUTES ?? 1);
-const targets = (process.env.CHAOS_TARGETS ?? 'local').split(',');
+const targets = (process.env.CHAOS_TARGETS ?? 'local,emulated').split(',');
 const say = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
 jest.setTimeout((minutes * 60 + 900) * 1000);
 
