@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IdempotencyStore } from '../domain/ports/idempotency-store';
 
 const SENDING = 'webhook-sending';
@@ -15,16 +16,19 @@ export async function claimWebhookSend(params: {
   leaseMs: number;
 }): Promise<{ claimed: true; release(): Promise<void> } | { claimed: false }> {
   const { idempotency, eventId, resourceId, now } = params;
-  const claim = { scope: SENDING, key: eventId, record: { requestHash: `sending:${now.getTime()}`, resourceId }, now };
-  const release = () => idempotency.release({ scope: SENDING, key: eventId });
+  // Unique to this claim, so releasing it (or taking it over once stale) can never remove another's.
+  const requestHash = `sending:${now.getTime()}:${randomUUID()}`;
+  const claim = { scope: SENDING, key: eventId, record: { requestHash, resourceId }, now };
   let answer = await idempotency.reserve(claim);
   if (!answer.reserved) {
-    const since = Number(/^sending:(\d+)$/.exec(answer.existing.requestHash)?.[1] ?? 0);
+    const stale = answer.existing.requestHash;
+    const since = Number(/^sending:(\d+)/.exec(stale)?.[1] ?? 0);
     if (now.getTime() - since < params.leaseMs) return { claimed: false };
-    // Of several deliveries that find it stale, the reservation lets one through.
-    await release();
+    // Of several deliveries that find it stale, only the first removes that very claim; the reservation then lets
+    // one through.
+    await idempotency.release({ scope: SENDING, key: eventId, requestHash: stale });
     answer = await idempotency.reserve(claim);
     if (!answer.reserved) return { claimed: false };
   }
-  return { claimed: true, release };
+  return { claimed: true, release: () => idempotency.release({ scope: SENDING, key: eventId, requestHash }) };
 }

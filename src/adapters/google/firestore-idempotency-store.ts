@@ -43,8 +43,17 @@ export class FirestoreIdempotencyStore implements IdempotencyStore {
     return data !== undefined && data.expireAt.toMillis() > params.now.getTime();
   }
 
-  async release(params: { scope: string; key: string }): Promise<void> {
-    await this.ref(params.scope, params.key).delete();
+  async release(params: { scope: string; key: string; requestHash?: string }): Promise<void> {
+    const ref = this.ref(params.scope, params.key);
+    if (params.requestHash === undefined) return void (await ref.delete());
+    const snapshot = await ref.get();
+    if ((snapshot.data() as IdempotencyRecord | undefined)?.requestHash !== params.requestHash) return;
+    try {
+      // Deleted only if nobody wrote it since it was read.
+      await ref.delete({ lastUpdateTime: snapshot.updateTime! });
+    } catch (error) {
+      if (grpcCodeOf(error) !== GrpcCode.FAILED_PRECONDITION && grpcCodeOf(error) !== GrpcCode.NOT_FOUND) throw error;
+    }
   }
 
   async close(): Promise<void> {

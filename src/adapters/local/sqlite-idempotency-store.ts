@@ -41,7 +41,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     return row !== undefined;
   }
 
-  async release(params: { scope: string; key: string }): Promise<void> {
-    this.db.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ?').run(params.scope, params.key);
+  async release(params: { scope: string; key: string; requestHash?: string }): Promise<void> {
+    if (params.requestHash === undefined) this.db.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ?').run(params.scope, params.key);
+    else this.db.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND request_hash = ?').run(params.scope, params.key, params.requestHash);
   }
 }

@@ -13,6 +13,9 @@ export interface IdempotencyStore {
   reserve(params: { scope: string; key: string; record: IdempotencyRecord; now: Date }): Promise<{ reserved: true } | { reserved: false; existing: IdempotencyRecord }>;
   /** Whether `key` is reserved (and not yet a day old). */
   has(params: { scope: string; key: string; now: Date }): Promise<boolean>;
-  /** Forgets a reservation whose request failed, so a retry can make the resource afresh. */
-  release(params: { scope: string; key: string }): Promise<void>;
+  /**
+   * Forgets a reservation whose request failed, so a retry can make the resource afresh. With `requestHash`, only
+   * while the key is still reserved for that request: a reservation someone else has made since is theirs.
+   */
+  release(params: { scope: string; key: string; requestHash?: string }): Promise<void>;
 }
