@@ -8,7 +8,7 @@ export const HOST_DISK_RESERVE_BYTES = 64 * 1024 * 1024;
  * (it says "[sandbox] Disk quota exceeded"), and the sandbox's /tmp is a filesystem of its own: so a render that
  * ran out of space while this says yes ran out because the host did, and is tried again rather than failed.
  */
-export function hostDiskNearlyFull(dir: string, reserveBytes = HOST_DISK_RESERVE_BYTES): boolean {
+function hostDiskNearlyFull(dir: string, reserveBytes = HOST_DISK_RESERVE_BYTES): boolean {
   try {
     const stats = fs.statfsSync(dir);
     return stats.bavail * stats.bsize < reserveBytes;

@@ -29,8 +29,9 @@ const DELIVERED = 'webhook-delivered';
 
 /**
  * Delivers one finished-event to its webhook, signed with the owner's secret, one delivery at a time
- * (webhook-send-claim.ts). A 2xx answer is recorded so a redelivered task does nothing; any other answer or a network error is retried by the queue with backoff; a URL
- * the target policy refuses (not https, a private address) is dropped with a log line, since retrying cannot help.
+ * (webhook-send-claim.ts). A 2xx answer is recorded so a redelivered task does nothing; any other answer or a
+ * network error is retried by the queue with backoff; a URL the target policy refuses (not https, a private
+ * address) is dropped with a log line, since retrying cannot help.
  */
 export async function deliverWebhook(deps: DeliverWebhookDeps, task: DeliverWebhookTask): Promise<void> {
   const eventId = `${task.event}:${task.resourceId}`;
