@@ -109,7 +109,10 @@ describe('the playground page', () => {
     const code = fixture('broken_midway.py');
     await typeScene(code);
     await page.click('#render');
+    // The progress line says "failed" from the event stream before the page has fetched and shown the error.
     await page.waitForFunction(() => /failed/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForSelector('#error:not([hidden])');
+    await page.waitForSelector('#log-box:not([hidden])');
     const shown = await page.textContent('#error');
     expect(shown).toContain('scene_error');
     expect(shown).toContain('Traceback');
