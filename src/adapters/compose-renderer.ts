@@ -70,6 +70,10 @@ export function composeRenderer(
       heartbeatMs: options.heartbeatMs,
       leaseMs: config.LEASE_SECONDS * 1000,
       seed: config.RENDER_SEED,
+      pricing: {
+        prices: { pricedAt: config.COST_PRICED_AT, vcpuSecondUsd: config.COST_VCPU_SECOND_USD, gibSecondUsd: config.COST_GIB_SECOND_USD },
+        instance: { vcpus: config.RENDERER_VCPUS, memoryGiB: config.RENDERER_MEMORY_GIB },
+      },
     },
     async checks() {
       const python = fs.existsSync(config.PYTHON);

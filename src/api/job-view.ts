@@ -2,6 +2,7 @@ import type { JobView, SceneView } from '../contracts/job';
 import type { JobRecord, SceneRecord } from '../domain/job';
 import { summariseJobProgress, summariseJobStatus } from '../domain/job-status';
 import { livePlaylist } from '../domain/live/live-playlist';
+import { jobCost, sceneCost } from '../domain/costs/scene-cost';
 
 /** The API path a scene's file is downloaded from (served directly, or redirected to a signed URL). */
 export function videoPath(jobId: string, scene: string): string {
@@ -47,6 +48,7 @@ function sceneView(jobId: string, format: JobRecord['format'], scene: SceneRecor
     }),
     ...(live && { live }),
     ...(scene.error && { error: scene.error }),
+    cost: sceneCost(scene),
     ...(scene.startedAt && { startedAt: scene.startedAt }),
     ...(scene.finishedAt && { finishedAt: scene.finishedAt }),
   };
@@ -64,6 +66,7 @@ export function toJobView(job: JobRecord): JobView {
     metadata: job.metadata,
     ...(job.files?.length && { files: job.files }),
     scenes: job.scenes.map((scene) => sceneView(job.id, job.format, scene)),
+    cost: jobCost(job),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };

@@ -1,4 +1,4 @@
-import type { JobView, SceneView } from '../client';
+import type { Cost, JobView, SceneView } from '../client';
 import { alignRows } from './align-rows';
 
 export const percent = (progress: number) => `${Math.floor(progress * 100)}%`;
@@ -33,11 +33,21 @@ export function sceneMaking(scene: SceneView): string {
   return `rendered whole: ${scene.split.fallbackReason}`;
 }
 
-/** A job for people: a summary line, then one line per scene. */
+/** What rendering used and cost, in a few words; empty for nothing (a cache hit, a scene not rendered yet). */
+export function formatCost(cost: Cost): string {
+  if (cost.instanceSeconds === 0) return '';
+  const cpu = cost.cpuSeconds === null ? '' : `${cost.cpuSeconds.toFixed(1)} CPU s, `;
+  const peak = cost.peakMemoryBytes === null ? '' : `, peak ${Math.round(cost.peakMemoryBytes / 1024 / 1024)} MiB`;
+  return `${cpu}${cost.wallSeconds.toFixed(1)} s rendering, ${cost.instanceSeconds.toFixed(1)} instance s${peak}, ~$${cost.estimatedUsd.toFixed(5)}`;
+}
+
+/** A job for people: a summary line, one line per scene, and what it all cost (with the prices' date). */
 export function formatJob(job: JobView): string {
   const head = `job ${job.id}  ${job.status}  ${percent(job.progress)}  ${job.quality}/${job.format}  created ${job.createdAt}`;
-  const scenes = alignRows(job.scenes.map((scene) => [`  ${scene.name}`, scene.status, sceneOutcome(scene), sceneMaking(scene)]));
-  return [head, ...scenes].join('\n');
+  const scenes = alignRows(job.scenes.map((scene) => [`  ${scene.name}`, scene.status, sceneOutcome(scene), sceneMaking(scene), formatCost(scene.cost)]));
+  const total = formatCost(job.cost);
+  const cost = total ? [`  cost: ${total}${job.cost.pricedAt ? ` (Cloud Run prices of ${job.cost.pricedAt})` : ''}`] : [];
+  return [head, ...scenes, ...cost].join('\n');
 }
 
 /** A page of jobs as a table. */

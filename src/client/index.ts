@@ -22,5 +22,6 @@ export { isTerminalJob } from './wait-for-job';
 export { WEBHOOK_SIGNATURE_HEADER, type WebhookEvent } from '../contracts/webhook-event';
 export type { BatchView, CreateBatchRequest, SceneUrl } from '../contracts/batch';
 export type { JobList, JobStatus, JobView, RenderError, RenderOutput, SceneStatus, SceneView } from '../contracts/job';
+export type { Cost } from '../contracts/cost';
 export type { CreateRenderRequest, CreateRenderRequestInput } from '../contracts/render-request';
 export type { OutputFormat, Quality } from '../contracts/quality';

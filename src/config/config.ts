@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { gcsPrefixSchema } from '../contracts/batch';
+import { DEFAULT_PRICES } from '../domain/costs/price-table';
 import { DEFAULT_SANDBOX_MINIMUM, SANDBOX_LAYERS, requirementName, weakenedRequirements, type SandboxRequirement } from '../renderer/sandbox/sandbox-layers';
 
 /** The repository (or image) root: `src/config` and `dist/config` are both two levels below it. */
@@ -106,6 +107,15 @@ const configSchema = z
     SANDBOX_OPEN_FILES: int(64, 1 << 20).default(1024),
     /** Put each sandbox in pids and memory cgroups where the host allows; false stands for a host that allows none. */
     SANDBOX_CGROUPS: booleanSetting.default(true),
+
+    // What renders cost (src/domain/costs/): each render's estimate is made with these when it is recorded.
+    /** What one renderer instance holds: service.yaml's `cpu` and `memory` for the renderer. */
+    RENDERER_VCPUS: z.coerce.number().positive().max(64).default(2),
+    RENDERER_MEMORY_GIB: z.coerce.number().positive().max(512).default(4),
+    /** Cloud Run's price of a vCPU-second and a GiB-second (USD), and the day they were read (price-table.ts). */
+    COST_VCPU_SECOND_USD: z.coerce.number().nonnegative().default(DEFAULT_PRICES.vcpuSecondUsd),
+    COST_GIB_SECOND_USD: z.coerce.number().nonnegative().default(DEFAULT_PRICES.gibSecondUsd),
+    COST_PRICED_AT: z.iso.date().default(DEFAULT_PRICES.pricedAt),
 
     // Callers of the public API
     /**

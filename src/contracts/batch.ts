@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { costSchema } from './cost';
 import { jobStatusSchema } from './job';
 import { formatSchema, qualitySchema } from './quality';
 import { metadataSchema, sceneNameSchema } from './render-request';
@@ -53,6 +54,8 @@ export const batchViewSchema = z.object({
   progress: z.number().min(0).max(1),
   counts: z.record(jobStatusSchema, z.number().int().nonnegative()),
   items: z.array(batchItemViewSchema),
+  /** Its jobs' costs together. */
+  cost: costSchema,
   createdAt: z.string(),
 });
 export type BatchView = z.infer<typeof batchViewSchema>;

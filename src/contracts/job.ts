@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { costSchema } from './cost';
 import { formatSchema, qualitySchema } from './quality';
 import { metadataSchema } from './render-request';
 
@@ -57,6 +58,8 @@ export const sceneViewSchema = z.object({
    */
   live: z.object({ playlistUrl: z.string(), segments: z.number().int().nonnegative(), ended: z.boolean() }).optional(),
   error: renderErrorSchema.optional(),
+  /** What rendering it used and cost so far: its render, or its parts and their join; zero for a cache hit. */
+  cost: costSchema,
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
 });
@@ -74,6 +77,8 @@ export const jobViewSchema = z.object({
   /** The project files laid out beside the scene, by path and hash. */
   files: z.array(z.object({ path: z.string(), sha256: z.string(), size: z.number().int().nonnegative() })).optional(),
   scenes: z.array(sceneViewSchema),
+  /** Its scenes' costs together. */
+  cost: costSchema,
   createdAt: z.string(),
   updatedAt: z.string(),
 });

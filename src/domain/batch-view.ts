@@ -3,6 +3,7 @@ import type { JobStatus } from '../contracts/job';
 import type { BatchRecord } from './batch';
 import type { JobRecord } from './job';
 import { summariseJobProgress, summariseJobStatus } from './job-status';
+import { jobCost, sumCosts } from './costs/scene-cost';
 
 /** A batch as the API shows it: each item's job status, counts per status, and the batch's own summary. */
 export function toBatchView(batch: BatchRecord, jobs: Map<string, JobRecord>): BatchView {
@@ -25,6 +26,10 @@ export function toBatchView(batch: BatchRecord, jobs: Map<string, JobRecord>): B
     progress,
     counts,
     items,
+    cost: sumCosts(batch.items.flatMap((item) => {
+      const job = item.jobId ? jobs.get(item.jobId) : undefined;
+      return job ? [jobCost(job)] : [];
+    })),
     createdAt: batch.createdAt,
   };
 }

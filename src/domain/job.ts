@@ -1,6 +1,7 @@
 import type { OutputFormat, Quality } from '../contracts/quality';
 import type { RenderError, SceneStatus } from '../contracts/job';
 import type { JobFileView as JobFile } from '../contracts/project-files';
+import type { ResourceUsage } from './costs/resource-usage';
 import type { SceneLive } from './live/live-segment';
 
 /** What a finished scene produced, as stored. The API turns `blobKey` into a URL. */
@@ -41,6 +42,8 @@ export interface SceneRecord {
   repairs?: number;
   /** What the user should know of a render that succeeded (e.g. a gif has no room for the scene's sound). */
   notices?: string[];
+  /** What its recorded render used: the whole render, or the join of its parts (each part's is with the part). */
+  usage?: ResourceUsage;
   startedAt?: string;
   finishedAt?: string;
   updatedAt: string;
@@ -66,7 +69,7 @@ export interface ScenePart {
   /** How far its render has come (0..1), reported now and then until it is recorded. */
   progress?: number;
   /** Set once the part is rendered and stored. */
-  rendered?: { blobKey: string; logKey: string; renderSeconds: number; start?: SceneBoundary; end?: SceneBoundary };
+  rendered?: { blobKey: string; logKey: string; renderSeconds: number; start?: SceneBoundary; end?: SceneBoundary; usage?: ResourceUsage };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger';
+import type { Pricing } from './costs/price-table';
 import type { BlobStore } from './ports/blob-store';
 import type { Clock } from './ports/clock';
 import type { JobStore } from './ports/job-store';
@@ -26,6 +27,8 @@ export interface RunRenderTaskDeps {
   resultCache?: ResultCache;
   /** Told each time a scene of a job ends, to queue the job's and its batch's webhooks once they are finished. */
   notify?: (params: { jobId: string }) => Promise<void>;
+  /** This renderer's size and prices: each recorded render carries what it used and cost (domain/costs/). */
+  pricing?: Pricing;
   /** Long scenes are rendered in animation ranges, one task each (domain/split/); without this, always whole. */
   split?: { policy: SplitPolicy; taskQueue: TaskQueue };
 }

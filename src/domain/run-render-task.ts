@@ -14,6 +14,7 @@ import { renderNotices } from './render-notices';
 import type { RunRenderTaskDeps } from './render-task-deps';
 import { liveSegmentsOf } from './live/live-segments-of';
 import { removeFilesOfDeletedJob } from './remove-files-of-deleted-job';
+import { attemptUsage } from './costs/attempt-usage';
 
 /**
  * Handles one delivery of a render task. Deliveries are at least once, so this is idempotent: a scene that is
@@ -26,6 +27,7 @@ export async function runRenderTask(
   params: { task: RenderSceneTask; retryCount: number; maxAttempts: number; signal: AbortSignal },
 ): Promise<void> {
   const { jobId, scene } = params.task;
+  const deliveryStartedAt = deps.clock.now();
   const log = deps.logger.child({ jobId, scene, retryCount: params.retryCount });
   // Queues what is due of a scene that went on in parts.
   const resumeParts = () => resumeSplit({ jobStore: deps.jobStore, taskQueue: deps.split?.taskQueue }, { jobId, scene });
@@ -108,7 +110,16 @@ export async function runRenderTask(
       outcomeLog.info('render outcome', { outcome: 'split', parts: gate.handedOver.split!.parts.length });
       const stopped = !attempt.ok && attempt.failure.reason === 'stopped';
       if (params.signal.aborted || stopped) return await resumeParts();
-      await recordPartAttempt(deps, { job, scene, index: 0, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog.child({ part: 0 }) });
+      await recordPartAttempt(deps, {
+        job,
+        scene,
+        index: 0,
+        attempt,
+        deliveryStartedAt,
+        retryCount: params.retryCount,
+        maxAttempts: params.maxAttempts,
+        log: outcomeLog.child({ part: 0 }),
+      });
       return;
     }
     if (gate?.handOverRefused) {
@@ -135,6 +146,7 @@ export async function runRenderTask(
       faultPoint('finish.after-upload');
       const { filePath: _local, ...described } = attempt.file;
       const notices = renderNotices(job.format, attempt);
+      const usage = attemptUsage(attempt, { deliveryStartedAt, now: deps.clock.now(), pricing: deps.pricing, kind: 'whole', quality: job.quality, log: outcomeLog });
       const recorded = await deps.jobStore.finishScene({
         jobId,
         scene,
@@ -145,6 +157,7 @@ export async function runRenderTask(
           logKey: logBlob,
           ...(attempt.planFailure !== undefined && { planFailure: attempt.planFailure }),
           ...(notices.length > 0 && { notices }),
+          ...(usage && { usage }),
         },
         now: deps.clock.now(),
       });
@@ -174,11 +187,12 @@ export async function runRenderTask(
       outcomeLog.warn('render outcome', { outcome: 'retrying', reason: classified.reason });
       throw new RetryableTaskError(classified.reason);
     }
+    const usage = attemptUsage(attempt, { deliveryStartedAt, now: deps.clock.now(), pricing: deps.pricing, kind: 'whole', quality: job.quality, log: outcomeLog });
     await deps.jobStore.finishScene({
       jobId,
       scene,
       leaseToken,
-      outcome: { status: 'failed', error: classified.error, logKey: logBlob },
+      outcome: { status: 'failed', error: classified.error, logKey: logBlob, ...(usage && { usage }) },
       now: deps.clock.now(),
     });
     outcomeLog.info('render outcome', { outcome: 'failed', code: classified.error.code });

@@ -65,7 +65,14 @@ export function finishTransition(
   if (!holdsLease(scene, params.token)) return null;
   const now = params.now.toISOString();
   const { lease: _released, ...rest } = scene;
-  const base = { ...rest, status: params.outcome.status, finishedAt: now, updatedAt: now, logKey: params.outcome.logKey };
+  const base = {
+    ...rest,
+    status: params.outcome.status,
+    finishedAt: now,
+    updatedAt: now,
+    logKey: params.outcome.logKey,
+    ...(params.outcome.usage && { usage: params.outcome.usage }),
+  };
   return params.outcome.status === 'succeeded'
     ? {
         ...base,

@@ -12,6 +12,7 @@ import type {
   StitchParams,
 } from '../domain/ports/scene-renderer';
 import { ranOutOfDiskUnexplained } from '../domain/classify-render-failure';
+import { combineSandboxUsage } from '../domain/costs/resource-usage';
 import type { GlyphCache } from './glyph-cache';
 import { HOST_DISK_RESERVE_BYTES, watchHostDisk } from './host-disk';
 import type { TexCache } from './tex-cache';
@@ -221,9 +222,17 @@ export class ManimSceneRenderer implements SceneRenderer {
       hostDiskWasFull = hostDisk.stop();
     }
     const renderSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    let sandboxUsage = await leased.worker.usage();
     await params.afterRun?.(leased, outcome);
     const sound = outcome.kind === 'result' && outcome.sound === true;
-    const base = { log: leased.worker.output().text, renderSeconds, ...params.describe(), ...(sound && { sound }), dispose: () => leased.release() };
+    const base = {
+      log: leased.worker.output().text,
+      renderSeconds,
+      ...params.describe(),
+      ...(sound && { sound }),
+      ...(sandboxUsage && { sandboxUsage }),
+      dispose: () => leased.release(),
+    };
 
     if (outcome.kind !== 'result') {
       const failure = failureOf(outcome);
@@ -243,10 +252,12 @@ export class ManimSceneRenderer implements SceneRenderer {
       return { ...base, ok: false, failure };
     }
     const described = await describeOutput({ pool: this.params.pool, filePath: taken.filePath, format: params.format });
-    if (!described.ok) return { ...base, ok: false, failure: { reason: 'output_invalid', message: described.message } };
+    sandboxUsage = combineSandboxUsage(sandboxUsage, described.usage);
+    const measured = { ...base, ...(sandboxUsage && { sandboxUsage }) };
+    if (!described.ok) return { ...measured, ok: false, failure: { reason: 'output_invalid', message: described.message } };
     const { media } = described;
     return {
-      ...base,
+      ...measured,
       ok: true,
       file: {
         filePath: taken.filePath,

@@ -91,7 +91,12 @@ function only(pattern: RegExp, text: string): string {
 
 describe('monitoring files', () => {
   it('exist and parse: log-based metrics, a dashboard and the alert policies', () => {
-    expect(logMetrics.map(({ file }) => file).sort()).toEqual(['manim_render_outcomes.json', 'manim_render_seconds.json']);
+    expect(logMetrics.map(({ file }) => file).sort()).toEqual([
+      'manim_render_cost_usd.json',
+      'manim_render_cpu_seconds.json',
+      'manim_render_outcomes.json',
+      'manim_render_seconds.json',
+    ]);
     expect(dashboards).toHaveLength(1);
     expect(alerts.map(({ file }) => file).sort()).toEqual([
       'api-error-ratio.json',
@@ -116,7 +121,7 @@ describe('monitoring files', () => {
     }
   });
 
-  it('chart request rate and latency, instances, CPU and memory, the queue, and render outcomes and durations', () => {
+  it('chart request rate and latency, instances, CPU and memory, the queue, render outcomes, durations and costs', () => {
     const charted = new Set(queriesOf().filter((q) => q.where.startsWith('manim-render.json')).map((q) => only(/metric\.type="([^"]+)"/g, q.filter)));
     for (const metric of [
       'run.googleapis.com/request_count',
@@ -128,6 +133,8 @@ describe('monitoring files', () => {
       'cloudtasks.googleapis.com/queue/task_attempt_count',
       'logging.googleapis.com/user/manim_render_outcomes',
       'logging.googleapis.com/user/manim_render_seconds',
+      'logging.googleapis.com/user/manim_render_cost_usd',
+      'logging.googleapis.com/user/manim_render_cpu_seconds',
     ]) {
       expect(charted).toContain(metric);
     }
@@ -186,12 +193,41 @@ describe('log-based metrics', () => {
     return field.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], payload);
   }
 
-  it('select the render outcome lines by their message', async () => {
-    const payload = await renderOutcomeLine({ outcome: 'succeeded' });
+  /** A `render cost` line, as costs/attempt-usage.ts logs it on a part's logger. */
+  async function renderCostLine(): Promise<Record<string, unknown>> {
+    const lines = await captureJsonLines(() => {
+      const logger = createLogger({ level: 'info', gcp: { projectId: 'demo-project' } });
+      const usage = { cpuSeconds: 9.5, wallSeconds: 5.1, peakMemoryBytes: 640 << 20, instanceSeconds: 5.3, estimatedUsd: 0.0003074, pricedAt: '2026-12-06' };
+      logger.child({ jobId: '0mwqh7a6h00008ctdm9qqnmcx', scene: 'Long', part: 1 }).info('render cost', { kind: 'part', quality: 'high', ...usage });
+    });
+    return jsonPayloadOf(lines.find((line) => line.message === 'render cost')!);
+  }
+
+  it('select the render outcome or render cost lines by their message', async () => {
+    const outcome = await renderOutcomeLine({ outcome: 'succeeded' });
+    const cost = await renderCostLine();
     for (const { json } of logMetrics) {
       expect(json.filter).toContain('resource.labels.service_name="manim-renderer"');
-      expect(json.filter).toContain(`jsonPayload.message="${payload.message}"`);
+      const message = json.name.startsWith('manim_render_cost') || json.name === 'manim_render_cpu_seconds' ? cost.message : outcome.message;
+      expect(json.filter).toContain(`jsonPayload.message="${message}"`);
     }
+  });
+
+  it('read the cost and CPU of each render, part or join, by kind and quality', async () => {
+    const payload = await renderCostLine();
+    const cost = logMetrics.find(({ json }) => json.name === 'manim_render_cost_usd')!.json;
+    const cpu = logMetrics.find(({ json }) => json.name === 'manim_render_cpu_seconds')!.json;
+    expect(extract(payload, cost.valueExtractor)).toBe(0.0003074);
+    expect(extract(payload, cpu.valueExtractor)).toBe(9.5);
+    for (const metric of [cost, cpu]) {
+      expect(extract(payload, metric.labelExtractors.kind)).toBe('part');
+      expect(extract(payload, metric.labelExtractors.quality)).toBe('high');
+    }
+    // From a cent's ten-thousandth to more than an hour of a renderer; from a tenth of a second to two CPUs' hour.
+    const bounds = (metric: Json) => metric.bucketOptions.exponentialBuckets as { numFiniteBuckets: number; growthFactor: number; scale: number };
+    expect(bounds(cost).scale).toBeLessThanOrEqual(0.000001);
+    expect(bounds(cost).scale * bounds(cost).growthFactor ** bounds(cost).numFiniteBuckets).toBeGreaterThan(3600 * 0.000058);
+    expect(bounds(cpu).scale * bounds(cpu).growthFactor ** bounds(cpu).numFiniteBuckets).toBeGreaterThanOrEqual(2 * 3600);
   });
 
   it('read their labels and values from fields the logger writes', async () => {
@@ -243,8 +279,7 @@ describe('monitoring/apply.sh', () => {
     expect(run.status).toBe(0);
     const created = run.calls.filter(isMutation).map((call) => call.slice(0, 3).join(' '));
     expect(created).toEqual([
-      'logging metrics create',
-      'logging metrics create',
+      ...logMetrics.map(() => 'logging metrics create'),
       'monitoring uptime create',
       'monitoring dashboards create',
       ...alerts.map(() => 'monitoring policies create'),

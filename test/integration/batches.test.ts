@@ -44,6 +44,12 @@ describe('batches', () => {
     expect(done.progress).toBe(1);
     const job = await service.job(done.items[0]!.jobId!);
     expect(job).toMatchObject({ status: 'succeeded', quality: 'low' });
+    // What the batch cost is what its jobs cost.
+    const other = await service.job(done.items[2]!.jobId!);
+    expect(job.cost.instanceSeconds).toBeGreaterThan(0);
+    expect(done.cost.instanceSeconds).toBeCloseTo(job.cost.instanceSeconds + other.cost.instanceSeconds, 2);
+    expect(done.cost.cpuSeconds).toBeCloseTo(job.cost.cpuSeconds! + other.cost.cpuSeconds!, 2);
+    expect(done.cost.estimatedUsd).toBeCloseTo(job.cost.estimatedUsd + other.cost.estimatedUsd, 9);
 
     // The scheduler fires twice for the same time: the second run creates nothing.
     const again = await service.request('POST', '/v1/batches', body, { 'idempotency-key': 'nightly-2026-11-21T02:00Z' });

@@ -200,6 +200,9 @@ describe('render', () => {
 
     const human = await cli(['status', done.id], withKey());
     expect(human.stdout).toMatch(/TinyCircle\s+succeeded\s+854x480/);
+    // What it cost: the scene's CPU, render and instance seconds, peak memory and estimate, and the job's sum.
+    expect(human.stdout).toMatch(/TinyCircle .* [\d.]+ CPU s, [\d.]+ s rendering, [\d.]+ instance s, peak \d+ MiB, ~\$0\.\d{5}/);
+    expect(human.stdout).toMatch(/^ {2}cost: .* \(Cloud Run prices of \d{4}-\d{2}-\d{2}\)$/m);
     expect((await cli(['logs', done.id, 'TinyCircle'], withKey())).status).toBe(0);
     const open = await cli(['open', done.id, 'TinyCircle'], withKey());
     expect(open.status).toBe(0);

@@ -1,4 +1,5 @@
 import type { JobView, SceneView } from '../../src/contracts/job';
+import { storedScene } from '../support/job-record';
 import { frameHashes } from '../support/frame-hashes';
 import { ffprobe, fixture, type ServiceHarness } from '../support/service-harness';
 import { startWholeAndSplit } from '../support/whole-and-split';
@@ -50,6 +51,14 @@ describe('split rendering', () => {
     const probe = await ffprobe(await split.download(jobs.split, 'LongTimeline'));
     expect(probe).toMatchObject({ codec: 'h264', width: 854, height: 480 });
     expect(probe.durationSeconds).toBeCloseTo(21.7, 0);
+
+    // Its cost is every part's and the join's: each part's worker imports Manim and replays the scene to its range.
+    const stored = storedScene(split.dataDir, jobs.split.id, 'LongTimeline');
+    const usages = [...stored.split!.parts.map((part) => part.rendered!.usage!), stored.usage!];
+    expect(usages.every((usage) => usage.cpuSeconds! > 0 && usage.instanceSeconds >= usage.wallSeconds)).toBe(true);
+    expect(scene.cost.cpuSeconds).toBeCloseTo(usages.reduce((sum, usage) => sum + usage.cpuSeconds!, 0), 2);
+    expect(scene.cost.instanceSeconds).toBeCloseTo(usages.reduce((sum, usage) => sum + usage.instanceSeconds, 0), 2);
+    expect(scene.cost.cpuSeconds).toBeGreaterThan(sceneOf(jobs.whole, 'LongTimeline').cost.cpuSeconds!);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JobView } from '../../src/contracts/job';
 import { fixture, startService, type ServiceHarness } from '../support/service-harness';
 
 jest.setTimeout(120_000);
@@ -70,8 +71,11 @@ describe('webhooks', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(receiver.received).toHaveLength(1);
       expect(receiver.attempts()).toBe(3);
-      const event = JSON.parse(receiver.received[0]!.body) as { id: string; type: string; data: { id: string; status: string } };
+      const event = JSON.parse(receiver.received[0]!.body) as { id: string; type: string; data: JobView };
       expect(event).toMatchObject({ id: `render.finished:${job.id}`, type: 'render.finished', data: { id: job.id, status: 'succeeded' } });
+      // The payload says what the render cost, as the job view does.
+      expect(event.data.cost.instanceSeconds).toBeGreaterThan(0);
+      expect(event.data.scenes[0]!.cost.cpuSeconds).toBeGreaterThan(0);
       const { secret } = (await (await service.request('GET', '/v1/webhooks/secret')).json()) as { secret: string };
       expect(verify(receiver.received[0]!, secret)).toBe(true);
       expect(verify(receiver.received[0]!, 'whsec_wrong')).toBe(false);

@@ -30,3 +30,32 @@ def descendants(root_pid: int) -> list[int]:
         found.append(pid)
         stack.extend(children.get(pid, []))
     return found
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root_pid: int) -> float:
+    """CPU seconds of every live process below `root_pid`, with what each has reaped of its own children: what the
+    tree has used so far, except what has already come back to `root_pid` itself."""
+    total = 0
+    for pid in descendants(root_pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            # utime, stime, cutime, cstime: fields 14-17 of stat(5), 12-15 after the name.
+            total += sum(int(value) for value in fields[11:15])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / _TICKS
+
+
+def tree_threads(root_pid: int) -> list[int]:
+    """Every thread of every live process below `root_pid` (Linux keeps a nice value per thread)."""
+    threads: list[int] = []
+    for pid in descendants(root_pid):
+        try:
+            threads.extend(int(tid) for tid in os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            continue
+    return threads

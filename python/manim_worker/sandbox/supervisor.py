@@ -35,6 +35,7 @@ from manim_worker.sandbox.disk_usage import disk_usage  # noqa: E402
 from manim_worker.sandbox.landlocked_exec import confine_and_exec, kill_tree  # noqa: E402
 from manim_worker.sandbox.memory_watch import in_memory, sandbox_memory  # noqa: E402
 from manim_worker.sandbox.output_relay import OutputRelay  # noqa: E402
+from manim_worker.sandbox.process_tree import tree_cpu_seconds, tree_threads  # noqa: E402
 from manim_worker.sandbox.cgroups import SandboxCgroups, remove_stale  # noqa: E402
 from manim_worker.sandbox.user_namespace import can_limit_nested, create_user_namespace  # noqa: E402
 
@@ -42,9 +43,16 @@ PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 SANDBOX_NICE = 10
+# A spare sandbox (started ahead of its job) starts below the renders running beside it: its Python and Manim
+# import take the CPU they leave, not theirs; SIGUSR1 (its job has come) raises it to SANDBOX_NICE. Root only: an
+# unprivileged process cannot lower a nice value again.
+SPARE_NICE = 19
+PROMOTE_SIGNAL = signal.SIGUSR1
 DISK_CHECK_MIN_SECONDS = 0.2
 # Once the sandbox has ended, how long its stdout and stderr may take to reach end-of-file.
 DRAIN_SECONDS = 2.0
+# How often the sandbox tree's CPU is read while it runs, when its usage is to be reported (_report_usage).
+CPU_SAMPLE_SECONDS = 0.5
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -64,28 +72,28 @@ def _memfd_with(data: bytes) -> int:
     return fd
 
 
-def _enter_child(cgroup: SandboxCgroups | None, stdio: tuple[int, int]) -> None:
+def _enter_child(cgroup: SandboxCgroups | None, stdio: tuple[int, int], nice: int = SANDBOX_NICE) -> None:
     """In the forked child, whatever the profile: the relay's pipes as stdout and stderr, the signal state the
     worker must start with, the sandbox's cgroup, and a priority below the service's (a scene that spins every CPU
     slows itself, not the renderer)."""
     os.dup2(stdio[0], 1)
     os.dup2(stdio[1], 2)
-    for sig in (*STOP_SIGNALS, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
+    for sig in (*STOP_SIGNALS, PROMOTE_SIGNAL, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     signal.set_wakeup_fd(-1)
     if cgroup is not None and cgroup.active:
         cgroup.join(0)
-    os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), SANDBOX_NICE))
+    os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), nice))
 
 
 def _exec_bwrap(
-    spec: dict, argv: list[str], cgroup: SandboxCgroups | None, as_root: bool, keep_fds: list[int], stdio: tuple[int, int]
+    spec: dict, argv: list[str], cgroup: SandboxCgroups | None, as_root: bool, keep_fds: list[int], stdio: tuple[int, int], nice: int
 ) -> None:
     """In the forked child: join the cgroup, become the sandbox uid, and exec bubblewrap. (The worker's rlimits
     are set inside the sandbox, by prlimit in front of it: see src/renderer/sandbox/bwrap-args.ts.)"""
     try:
-        _enter_child(cgroup, stdio)
+        _enter_child(cgroup, stdio, nice)
         if as_root:
             uid, gid = spec["uid"], spec["gid"]
             os.setgroups([])
@@ -103,11 +111,11 @@ def _exec_bwrap(
     os._exit(125)
 
 
-def _exec_landlocked(spec: dict, cgroup: SandboxCgroups | None, as_root: bool, stdio: tuple[int, int]) -> None:
+def _exec_landlocked(spec: dict, cgroup: SandboxCgroups | None, as_root: bool, stdio: tuple[int, int], nice: int) -> None:
     """In the forked child, for the landlock profile: join the cgroup, then confine this process and execute the
     worker (landlocked_exec.py)."""
     try:
-        _enter_child(cgroup, stdio)
+        _enter_child(cgroup, stdio, nice)
 
         def before_exec() -> None:
             # After the uid change, which clears it: the worker dies if the supervisor does.
@@ -141,6 +149,12 @@ class Supervisor:
         self.limit_exceeded = ""
         self.relay = OutputRelay(spec["logBytes"], spec["outputVolumeBytes"])
         self.landlocked = spec.get("profile") == "landlock"
+        self.usage_reported = False
+        # Started as a spare, below the renders, until its job comes (PROMOTE_SIGNAL); only as root (SPARE_NICE).
+        self.spare = bool(spec.get("spare")) and self.as_root
+        self.promote_asked = False
+        self.promoted = False
+        self.tree_cpu_sampled = 0.0
 
     def prepare(self) -> tuple[list[str], list[int], dict]:
         spec = self.spec
@@ -229,6 +243,7 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._on_stop)
+        signal.signal(PROMOTE_SIGNAL, self._on_promote)
         # Cgroups of supervisors that were killed before they could remove them (the parent's SIGKILL after its
         # grace, under heavy load) go with the next sandbox.
         remove_stale()
@@ -248,11 +263,13 @@ class Supervisor:
             self._die_of(self.stop_signal)
 
         stdio = (self.relay.pipe_to(1), self.relay.pipe_to(2))
+        nice = SPARE_NICE if self.spare and not self.promote_asked else SANDBOX_NICE
         self.child = os.fork()
         if self.child == 0:
             if self.landlocked:
-                _exec_landlocked(self.spec, self.cgroup, self.as_root, stdio)
-            _exec_bwrap(self.spec, argv, self.cgroup, self.as_root, keep, stdio)
+                _exec_landlocked(self.spec, self.cgroup, self.as_root, stdio, nice)
+            _exec_bwrap(self.spec, argv, self.cgroup, self.as_root, keep, stdio, nice)
+        self.promoted = nice == SANDBOX_NICE
         for fd in (*keep, *stdio):
             os.close(fd)
         # The sandbox holds the job's stdin and the protocol channel: closing them here lets the parent see
@@ -272,6 +289,21 @@ class Supervisor:
         self._cleanup()
         self._exit_like(status)
 
+    def _on_promote(self, _signum: int, _frame) -> None:
+        self.promote_asked = True
+
+    def _promote(self) -> None:
+        """Its job has come: every thread of the sandbox goes up to SANDBOX_NICE (twice over, for threads a
+        thread started while the first pass went by)."""
+        self.promoted = True
+        for _ in range(2):
+            for pid in tree_threads(os.getpid()):
+                try:
+                    if os.getpriority(os.PRIO_PROCESS, pid) > SANDBOX_NICE:
+                        os.setpriority(os.PRIO_PROCESS, pid, SANDBOX_NICE)
+                except OSError:
+                    pass  # gone already
+
     def _on_stop(self, signum: int, _frame) -> None:
         self.stop_signal = self.stop_signal or signum
         self._kill_sandbox()
@@ -290,6 +322,8 @@ class Supervisor:
 
     def _watch(self, wake_r: int) -> int:
         """Waits for bubblewrap to end while relaying output and checking the disk quota; then drains the output."""
+        sample_cpu = bool(self.spec.get("usageFd"))
+        next_cpu_sample = time.monotonic() + CPU_SAMPLE_SECONDS
         disk_bytes = self.spec.get("diskBytes")
         max_entries = self.spec.get("diskEntries", 100_000)
         # Where no memory cgroup bounds the sandbox, its whole memory is measured here (memory_watch.py).
@@ -303,6 +337,8 @@ class Supervisor:
         while True:
             if status is None and self.stop_signal:
                 self._kill_sandbox()  # (again: the stop may have come before the fork)
+            if status is None and self.promote_asked and not self.promoted:
+                self._promote()
             if status is None:
                 pid, waited = os.waitpid(self.child, os.WNOHANG)
                 if pid == self.child:
@@ -311,6 +347,9 @@ class Supervisor:
             now = time.monotonic()
             if status is not None and (not self.relay.open_fds() or now >= drain_until):
                 return status
+            if status is None and sample_cpu and now >= next_cpu_sample:
+                self.tree_cpu_sampled = max(self.tree_cpu_sampled, tree_cpu_seconds(os.getpid()))
+                next_cpu_sample = time.monotonic() + CPU_SAMPLE_SECONDS
             if status is None and (disk_bytes or memory_bytes) and not self.limit_exceeded and now >= next_check:
                 if disk_bytes:
                     used, entries = disk_usage(self.spec["workDir"], max_entries)
@@ -329,7 +368,9 @@ class Supervisor:
             if status is not None:
                 timeout: float | None = max(0.0, drain_until - time.monotonic())
             elif (disk_bytes or memory_bytes) and not self.limit_exceeded:
-                timeout = max(0.0, next_check - time.monotonic())
+                timeout = max(0.0, min(next_check, next_cpu_sample if sample_cpu else next_check) - time.monotonic())
+            elif sample_cpu:
+                timeout = max(0.0, next_cpu_sample - time.monotonic())
             else:
                 timeout = None
             try:
@@ -370,6 +411,34 @@ class Supervisor:
                 time.sleep(0.005)
         if self.cgroup is not None:
             self.cgroup.remove()
+        self._report_usage()
+
+    def _report_usage(self) -> None:
+        """What the whole sandbox tree used, measured here, outside it, and the supervisor's own CPU: written once,
+        as one JSON line, on the descriptor the renderer gave for it (never one the sandbox can reach).
+
+        CPU: what the kernel gave back with the processes reaped (by bubblewrap, or by this subreaper), or, where
+        more, the tree's CPU as last read from /proc while it ran. The two differ for processes still running when a
+        PID namespace ends: the kernel kills and reaps them with its first process, and their time is counted
+        nowhere, so a scene could hide its CPU in an orphan; read from /proc, it is counted up to the last sample.
+        Memory: the largest peak resident set of one process (the kernel's children's maximum)."""
+        fd = self.spec.get("usageFd")
+        if not fd or self.usage_reported:
+            return
+        self.usage_reported = True
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        reaped = children.ru_utime + children.ru_stime
+        usage = {
+            "cpuSeconds": round(max(reaped, self.tree_cpu_sampled) + own.ru_utime + own.ru_stime, 4),
+            # ru_maxrss is in KiB on Linux.
+            "peakMemoryBytes": children.ru_maxrss * 1024,
+        }
+        try:
+            os.write(fd, (json.dumps(usage) + "\n").encode())
+            os.close(fd)
+        except OSError:
+            pass
 
     def _exit_like(self, status: int) -> None:
         if self.stop_signal:

@@ -1,3 +1,4 @@
+import type { ResourceUsage } from '../costs/resource-usage';
 import type { JobStatus } from '../../contracts/job';
 import type { JobRecord, SceneRecord, StoredOutput } from '../job';
 import type { RenderError } from '../../contracts/job';
@@ -28,8 +29,8 @@ export type ClaimResult =
 
 /** How a render ended, recorded once. */
 export type SceneOutcome =
-  | { status: 'succeeded'; output: StoredOutput; logKey?: string; cacheHit?: boolean; planFailure?: string; notices?: string[] }
-  | { status: 'failed'; error: RenderError; logKey?: string };
+  | { status: 'succeeded'; output: StoredOutput; logKey?: string; cacheHit?: boolean; planFailure?: string; notices?: string[]; usage?: ResourceUsage }
+  | { status: 'failed'; error: RenderError; logKey?: string; usage?: ResourceUsage };
 
 /**
  * Durable record of jobs and their scenes. Implementations: SQLite (embedded) and Firestore.

@@ -1,3 +1,4 @@
+import type { SandboxUsage } from '../costs/resource-usage';
 import type { Readable } from 'node:stream';
 import type { OutputFormat, Quality } from '../../contracts/quality';
 import type { SceneBoundary } from '../job';
@@ -100,6 +101,8 @@ export type RenderAttempt = ({ ok: true; file: RenderedFile } | { ok: false; fai
   log: string;
   /** Wall-clock seconds from handing the job to the worker until it ended. */
   renderSeconds: number;
+  /** What its sandboxes used (the render's and its output reader's), as their supervisors measured; none unsandboxed. */
+  sandboxUsage?: SandboxUsage;
   /** Animations the plan pass counted, when there was one. */
   animations?: number;
   /** Why the plan pass failed, when it did and the worker rendered the scene whole without it. */

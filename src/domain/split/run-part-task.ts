@@ -17,6 +17,7 @@ import { PROGRESS_EVERY_HEARTBEATS, reportPartProgress } from './report-part-pro
 import { enqueueNextSplitTasks } from './split-tasks';
 import { recordPartTransition } from './split-transitions';
 import { abortWhenUnwanted } from './watch-scene';
+import { attemptUsage } from '../costs/attempt-usage';
 
 /**
  * Renders one animation range of a split scene and records it; the last part to be recorded queues the join.
@@ -32,6 +33,7 @@ export async function runPartTask(
   params: { task: RenderPartTask; retryCount: number; maxAttempts: number; signal: AbortSignal },
 ): Promise<void> {
   const { jobId, scene: sceneName, part: index } = params.task;
+  const deliveryStartedAt = deps.clock.now();
   const log = deps.logger.child({ jobId, scene: sceneName, part: index, retryCount: params.retryCount });
   const job = await deps.jobStore.getJob({ id: jobId });
   const scene = job?.scenes.find((s) => s.name === sceneName);
@@ -78,7 +80,7 @@ export async function runPartTask(
     // Interrupted (shutdown, dispatch deadline): another delivery renders the part, or, after the last, a whole render.
     if (params.signal.aborted) throw new Error('the delivery was interrupted');
 
-    await recordPartAttempt(deps, { job, scene: sceneName, index, attempt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog });
+    await recordPartAttempt(deps, { job, scene: sceneName, index, attempt, deliveryStartedAt, retryCount: params.retryCount, maxAttempts: params.maxAttempts, log: outcomeLog });
   } catch (error) {
     await onTaskError(deps, error, {
       job,
@@ -104,7 +106,7 @@ export async function runPartTask(
  */
 export async function recordPartAttempt(
   deps: RunRenderTaskDeps,
-  params: { job: JobRecord; scene: string; index: number; attempt: RenderAttempt; retryCount: number; maxAttempts: number; log: Logger },
+  params: { job: JobRecord; scene: string; index: number; attempt: RenderAttempt; deliveryStartedAt: Date; retryCount: number; maxAttempts: number; log: Logger },
 ): Promise<void> {
   const { job, scene: sceneName, index, attempt, log } = params;
   const jobId = job.id;
@@ -139,7 +141,8 @@ export async function recordPartAttempt(
   await deps.blobStore.putText({ key: keys.log, text: attempt.log, contentType: 'text/plain; charset=utf-8' });
   faultPoint('part.after-upload');
   const { start, end } = attempt.boundaries;
-  const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }) };
+  const usage = attemptUsage(attempt, { deliveryStartedAt: params.deliveryStartedAt, now: deps.clock.now(), pricing: deps.pricing, kind: 'part', quality: job.quality, log });
+  const rendered = { blobKey: keys.movie, logKey: keys.log, renderSeconds: attempt.renderSeconds, ...(start && { start }), ...(end && { end }), ...(usage && { usage }) };
   const next = await deps.jobStore.updateScene({
     jobId,
     scene: sceneName,

@@ -7,6 +7,7 @@ import type { BlobStore } from '../ports/blob-store';
 import type { RenderAttempt } from '../ports/scene-renderer';
 import type { RunRenderTaskDeps } from '../render-task-deps';
 import { removeFilesOfDeletedJob } from '../remove-files-of-deleted-job';
+import { attemptUsage } from '../costs/attempt-usage';
 import { fallBackToWhole, onTaskError, retryOrFallBack } from './fall-back';
 import { enqueueNextSplitTasks } from './split-tasks';
 import { allPartsRendered, finishStitchTransition } from './split-transitions';
@@ -26,6 +27,7 @@ export async function runStitchTask(
   params: { task: StitchSceneTask; retryCount: number; maxAttempts: number; signal: AbortSignal },
 ): Promise<void> {
   const { jobId, scene: sceneName } = params.task;
+  const deliveryStartedAt = deps.clock.now();
   const log = deps.logger.child({ jobId, scene: sceneName, retryCount: params.retryCount, stitch: true });
   const job = await deps.jobStore.getJob({ id: jobId });
   const scene = job?.scenes.find((s) => s.name === sceneName);
@@ -89,11 +91,12 @@ export async function runStitchTask(
     await deps.blobStore.putText({ key: sceneLog, text: await joinedLog(deps.blobStore, parts), contentType: 'text/plain; charset=utf-8' });
     const { filePath: _local, ...described } = attempt.file;
     const output = { ...described, bytes: stored.bytes, blobKey: key };
+    const usage = attemptUsage(attempt, { deliveryStartedAt, now: deps.clock.now(), pricing: deps.pricing, kind: 'join', quality: job.quality, log });
     const finished = await deps.jobStore.updateScene({
       jobId,
       scene: sceneName,
       now: deps.clock.now(),
-      change: (s) => finishStitchTransition(s, { output, logKey: sceneLog, now: deps.clock.now() }),
+      change: (s) => finishStitchTransition(s, { output, logKey: sceneLog, ...(usage && { usage }), now: deps.clock.now() }),
     });
     if (!finished) {
       await deps.blobStore.deletePrefix({ prefix: key.slice(0, key.lastIndexOf('/') + 1) });

@@ -1,3 +1,4 @@
+import type { ResourceUsage } from '../costs/resource-usage';
 import { isSplitActive, isTerminal, type ScenePart, type SceneRecord, type StoredOutput } from '../job';
 import { holdsLease } from '../scene-transitions';
 import type { AnimationRange } from './partition';
@@ -86,11 +87,12 @@ export function fallBackTransition(scene: SceneRecord, params: { reason: string;
 /** The joined movie is stored: the scene has succeeded. Refused unless every part is recorded and they agree. */
 export function finishStitchTransition(
   scene: SceneRecord,
-  params: { output: StoredOutput; logKey: string; now: Date },
+  params: { output: StoredOutput; logKey: string; usage?: ResourceUsage; now: Date },
 ): SceneRecord | null {
   if (isTerminal(scene.status) || !isSplitActive(scene) || !allPartsRendered(scene)) return null;
   const now = params.now.toISOString();
-  return { ...scene, status: 'succeeded', progress: 1, output: params.output, logKey: params.logKey, finishedAt: now, updatedAt: now };
+  const usage = params.usage && { usage: params.usage };
+  return { ...scene, status: 'succeeded', progress: 1, output: params.output, logKey: params.logKey, ...usage, finishedAt: now, updatedAt: now };
 }
 
 export function allPartsRendered(scene: SceneRecord): boolean {

@@ -49,7 +49,14 @@ interface SupervisorSpec {
   probe: boolean;
   /** Where no memory cgroup bounds the sandbox: the supervisor stops it past this many bytes in all. */
   memoryWatchBytes: number | null;
+  /** The descriptor (the supervisor's alone) it reports the sandbox tree's CPU and peak memory on, at its end. */
+  usageFd?: number;
+  /** Started ahead of its job: below the renders beside it until SIGUSR1 says its job has come (root only). */
+  spare?: boolean;
 }
+
+/** The supervisor's usage descriptor: the first after the worker's stdin, stdout, stderr and protocol channel. */
+const USAGE_FD = 4;
 
 /**
  * Wraps a worker's plain launch (Python, its environment built from nothing, its work dir) in the sandbox:
@@ -57,7 +64,7 @@ interface SupervisorSpec {
  * writable path, and the worker under its rlimits. The supervisor itself starts with an empty environment; the worker's environment
  * reaches the sandbox only as bubblewrap's --setenv, after --clearenv.
  */
-export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; probe?: boolean; uid?: number }): WorkerLaunch {
+export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; probe?: boolean; uid?: number; spare?: boolean }): WorkerLaunch {
   const { host, inner } = params;
   const { settings } = host;
   const profileSpec =
@@ -99,11 +106,15 @@ export function sandboxLaunch(params: { host: SandboxHost; inner: WorkerLaunch; 
         : null,
     probe: params.probe ?? false,
     memoryWatchBytes: host.memoryCgroup ? null : settings.memoryBytes,
+    ...(!params.probe && { usageFd: USAGE_FD }),
+    ...(params.spare && { spare: true }),
   };
   return {
     command: host.supervisorPython,
     args: ['-I', '-S', '-B', path.join(host.pythonPath, 'manim_worker', 'sandbox', 'supervisor.py'), JSON.stringify(spec)],
     env: {},
     cwd: inner.cwd,
+    ...(!params.probe && { usageFd: USAGE_FD }),
+    ...(params.spare && { promoteSignal: 'SIGUSR1' as const }),
   };
 }

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { OutputFormat } from '../../contracts/quality';
+import type { SandboxUsage } from '../../domain/costs/resource-usage';
 import type { WarmWorkerPool } from '../worker/warm-worker-pool';
 import type { WorkerMedia } from '../worker/worker-process';
 
-export type DescribedOutput = { ok: true; media: WorkerMedia } | { ok: false; message: string };
+/** What the reader found, and what reading cost (its sandbox's CPU is the render's too). */
+export type DescribedOutput = ({ ok: true; media: WorkerMedia } | { ok: false; message: string }) & { usage?: SandboxUsage };
 
 /** Reading a first frame takes milliseconds; a file crafted to make the reader spin is stopped well before a render's limits. */
 const READER_TIMEOUT_SECONDS = 60;
@@ -27,9 +29,11 @@ export async function describeOutput(params: { pool: Pick<WarmWorkerPool, 'takeR
       job: { mode: 'describe', quality: 'low', format: params.format, file: path.join(leased.jobDir, 'input', path.basename(copy)) },
       timeoutSeconds: READER_TIMEOUT_SECONDS,
     });
-    if (outcome.kind === 'result' && outcome.media) return { ok: true, media: outcome.media };
-    if (outcome.kind === 'error') return { ok: false, message: outcome.error.message };
-    return { ok: false, message: `the output could not be read (${outcome.kind})` };
+    const usage = await leased.worker.usage();
+    const measured = usage && { usage };
+    if (outcome.kind === 'result' && outcome.media) return { ok: true, media: outcome.media, ...measured };
+    if (outcome.kind === 'error') return { ok: false, message: outcome.error.message, ...measured };
+    return { ok: false, message: `the output could not be read (${outcome.kind})`, ...measured };
   } finally {
     await leased.release();
   }

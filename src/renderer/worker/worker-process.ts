@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { z } from 'zod';
 import type { Readable, Writable } from 'node:stream';
 import {
   MAX_WORKER_LINE_BYTES,
@@ -6,6 +7,7 @@ import {
   type WorkerJob,
   type WorkerMessage,
 } from '../../contracts/worker-messages';
+import type { SandboxUsage } from '../../domain/costs/resource-usage';
 import type { PlanVerdict } from '../../domain/ports/scene-renderer';
 import { CappedLog } from './capped-log';
 import { LineSplitter } from './line-splitter';
@@ -18,7 +20,15 @@ export interface WorkerLaunch {
   cwd: string;
   /** Called once the process has exited (a sandbox gives back what it held, its uid). */
   onExit?: () => void;
+  /** The process (a sandbox's supervisor) reports what the worker used as one JSON line on this descriptor. */
+  usageFd?: number;
+  /** Sent to the process once its job has come, for a spare started below the renders beside it. */
+  promoteSignal?: NodeJS.Signals;
 }
+
+/** The supervisor's line (python/manim_worker/sandbox/supervisor.py): written outside the sandbox, still checked. */
+const sandboxUsageSchema = z.object({ cpuSeconds: z.number().nonnegative().finite(), peakMemoryBytes: z.number().int().nonnegative() });
+const MAX_USAGE_LINE_BYTES = 1024;
 
 export type ReadyMessage = Extract<WorkerMessage, { type: 'ready' }>;
 export type PlanMessage = Extract<WorkerMessage, { type: 'plan' }>;
@@ -54,20 +64,25 @@ export class WorkerProcess {
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Settles when the protocol channel has been read to its end (it can trail the exit event). */
   private readonly protocolDrained: Promise<void>;
+  /** What the supervisor said the worker used, once it has exited; undefined without a supervisor. */
+  private readonly reportedUsage: Promise<SandboxUsage | undefined>;
+  private readonly promoteSignal: NodeJS.Signals | undefined;
   private listener: ((message: WorkerMessage) => void) | undefined;
   private violation: string | undefined;
   private killed = false;
 
   constructor(launch: WorkerLaunch, options: { logCapBytes: number; startupTimeoutMs: number }) {
     this.log = new CappedLog(options.logCapBytes);
+    this.promoteSignal = launch.promoteSignal;
     this.child = spawn(launch.command, launch.args, {
       cwd: launch.cwd,
       env: launch.env,
       // fd 3 is the protocol channel; `detached` puts the worker in its own process group so the whole
       // tree it starts can be killed at once.
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: launch.usageFd === undefined ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe', ...Array<'ignore'>(launch.usageFd - 4).fill('ignore'), 'pipe'],
       detached: true,
     });
+    this.reportedUsage = launch.usageFd === undefined ? Promise.resolve(undefined) : readUsage(this.child.stdio[launch.usageFd] as Readable);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
       this.child.once('error', () => resolve({ code: null, signal: null }));
@@ -108,6 +123,27 @@ export class WorkerProcess {
       });
     });
     this.ready.catch(() => undefined); // observed by whoever takes the worker
+  }
+
+  /**
+   * Its job has come: a spare started below the renders beside it is raised to theirs. Sent once it is ready (its
+   * supervisor has long been listening by then).
+   */
+  promote(): void {
+    const signal = this.promoteSignal;
+    if (!signal) return;
+    void this.ready.then(
+      () => {
+        if (!this.killed && this.child.pid !== undefined) {
+          try {
+            process.kill(this.child.pid, signal);
+          } catch {
+            // gone already
+          }
+        }
+      },
+      () => undefined,
+    );
   }
 
   get pid(): number | undefined {
@@ -186,6 +222,15 @@ export class WorkerProcess {
     else stop();
   }
 
+  /**
+   * What the whole sandbox tree used (CPU, peak memory), as its supervisor measured it once the sandbox ended;
+   * undefined without a sandbox, or where the supervisor died before it could say.
+   */
+  async usage(): Promise<SandboxUsage | undefined> {
+    await this.exited;
+    return Promise.race([this.reportedUsage, delay(PROTOCOL_DRAIN_MS).then(() => undefined)]);
+  }
+
   /** The captured stdout and stderr so far. */
   output(): { text: string; discardedBytes: number } {
     return { text: this.log.toString(), discardedBytes: this.log.discardedBytes };
@@ -232,4 +277,27 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // the group is already gone
   }
+}
+
+/** The supervisor's one usage line, read to the end of its pipe; anything else is no report. */
+function readUsage(stream: Readable): Promise<SandboxUsage | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > MAX_USAGE_LINE_BYTES) stream.destroy();
+    });
+    const settle = () => {
+      try {
+        const parsed = sandboxUsageSchema.safeParse(JSON.parse(text));
+        resolve(parsed.success ? parsed.data : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    };
+    stream.once('end', settle);
+    stream.once('close', settle);
+    stream.once('error', () => resolve(undefined));
+  });
 }

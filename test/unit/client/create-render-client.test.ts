@@ -39,7 +39,7 @@ describe('createRenderClient', () => {
   });
 
   it('sends an Idempotency-Key on every submit, a new one per call unless given', async () => {
-    const job = { id: 'j', status: 'queued', progress: 0, quality: 'low', format: 'mp4', timeoutSeconds: 1, metadata: {}, scenes: [], createdAt: 'x', updatedAt: 'x' };
+    const job = { id: 'j', status: 'queued', progress: 0, quality: 'low', format: 'mp4', timeoutSeconds: 1, metadata: {}, scenes: [], cost: { cpuSeconds: 0, wallSeconds: 0, peakMemoryBytes: 0, instanceSeconds: 0, estimatedUsd: 0 }, createdAt: 'x', updatedAt: 'x' };
     const { fetch, calls } = fakeFetch(() => new Response(JSON.stringify(job), { status: 202 }));
     const client = createRenderClient({ baseUrl: 'http://svc.test/', auth: { type: 'none' }, fetch });
     await client.submit({ code: 'x' });

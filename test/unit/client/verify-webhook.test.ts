@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { JobView } from '../../../src/contracts/job';
 import { verifyWebhook, WebhookVerificationError } from '../../../src/client/verify-webhook';
 
+const NO_COST = { cpuSeconds: 0, wallSeconds: 0, peakMemoryBytes: 0, instanceSeconds: 0, estimatedUsd: 0 };
+
 const SECRET = 'whsec_test_0123456789';
 const NOW_MS = Date.parse('2025-06-01T12:00:00Z');
 const now = () => NOW_MS;
@@ -15,7 +17,8 @@ const job: JobView = {
   format: 'mp4',
   timeoutSeconds: 120,
   metadata: {},
-  scenes: [{ name: 'TinyCircle', status: 'succeeded', progress: 1, attempts: 1 }],
+  scenes: [{ name: 'TinyCircle', status: 'succeeded', progress: 1, attempts: 1, cost: NO_COST }],
+  cost: NO_COST,
   createdAt: '2025-06-01T11:59:00Z',
   updatedAt: '2025-06-01T11:59:30Z',
 };

@@ -2,6 +2,8 @@ import type { JobView } from '../../../src/contracts/job';
 import { createRenderClient } from '../../../src/client/create-render-client';
 import { NotFoundError, WaitTimeoutError } from '../../../src/client/errors';
 
+const NO_COST = { cpuSeconds: 0, wallSeconds: 0, peakMemoryBytes: 0, instanceSeconds: 0, estimatedUsd: 0 };
+
 const job = (status: JobView['status'], progress: number): JobView => ({
   id: 'j1',
   status,
@@ -10,7 +12,8 @@ const job = (status: JobView['status'], progress: number): JobView => ({
   format: 'mp4',
   timeoutSeconds: 60,
   metadata: {},
-  scenes: [{ name: 'S', status, progress, attempts: 1 }],
+  scenes: [{ name: 'S', status, progress, attempts: 1, cost: NO_COST }],
+  cost: NO_COST,
   createdAt: '2025-01-01T00:00:00Z',
   updatedAt: `2025-01-01T00:00:0${Math.round(progress * 9)}Z`,
 });
