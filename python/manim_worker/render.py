@@ -33,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .encoding import encoder_options, install_convert_once
 from .lifecycle import serve_one_job
 from .live_segments import LiveSegments
 from .protocol import emit
@@ -197,6 +198,7 @@ def _base_config(job: dict[str, Any]) -> dict[str, Any]:
         "output_file": job["scene"],
         "seed": job["seed"],
         "preview": False,
+        "video_encoder_options": encoder_options(fmt),
     }
     if fmt == "png":
         options.update(save_last_frame=True, write_to_movie=False)
@@ -390,6 +392,7 @@ def _load() -> dict[str, Any]:
     _install_play_hook()
     _install_segment_hook()
     _install_sound_counter()
+    install_convert_once()
     return {"manim": manim.__version__}
 
 
