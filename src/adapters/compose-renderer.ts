@@ -42,7 +42,8 @@ export function composeRenderer(
   const glyphsInside = sandbox.sharedDirOf(glyphDir);
   const pool = new WarmWorkerPool({
     workRoot,
-    makeLaunch: (workDir, kind) => sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, jobDir: sandbox.jobDirOf(workDir), kind })),
+    makeLaunch: (workDir, kind, spare) =>
+      sandbox.wrap(pythonLaunch({ python: config.PYTHON, pythonPath: PYTHON_PATH, workDir, jobDir: sandbox.jobDirOf(workDir), kind }), { spare }),
     jobDirOf: (workDir) => sandbox.jobDirOf(workDir),
     // One spare per render that can run at once: RENDER_CONCURRENCY in local mode, one per Cloud Run instance.
     spares: config.WARM_WORKER ? (config.MODE === 'local' ? config.RENDER_CONCURRENCY : 1) : 0,

@@ -32,7 +32,8 @@ export interface RenderSandbox {
    * with the reason on stderr: the worker fails to start, which the renderer treats as its own failure (retried,
    * then `internal_error`), and no scene code ever runs.
    */
-  wrap(launch: WorkerLaunch): WorkerLaunch;
+  /** `spare`: started ahead of its job, below the renders running beside it until it is promoted (supervisor.py). */
+  wrap(launch: WorkerLaunch, options?: { spare?: boolean }): WorkerLaunch;
   /** Where a worker whose directory is `workDir` on the host sees it (SANDBOX_JOB_DIR under bubblewrap, else the same). */
   jobDirOf(workDir: string): string;
   /** Where a sandbox sees a shared directory given at creation (`/shared/<name>` under bubblewrap, else the same). */
@@ -149,12 +150,13 @@ export function createRenderSandbox(params: {
     profile: chosen?.profile,
     jobDirOf: (workDir) => (chosen?.profile === 'landlock' ? workDir : SANDBOX_JOB_DIR),
     sharedDirOf: (dir) => sharedInside(chosen?.profile ?? 'bwrap', dir),
-    wrap(launch) {
+    wrap(launch, options) {
       if (!readyHost) return refusingLaunch(launch.cwd, refusal);
+      const spare = options?.spare ?? false;
       // As root each sandbox gets a uid of its own (as another user the supervisor runs it as that user).
-      if (process.getuid?.() !== 0) return sandboxLaunch({ host: readyHost, inner: launch });
+      if (process.getuid?.() !== 0) return sandboxLaunch({ host: readyHost, inner: launch, spare });
       const uid = uids.take();
-      return { ...sandboxLaunch({ host: readyHost, inner: launch, uid }), onExit: () => uids.give(uid) };
+      return { ...sandboxLaunch({ host: readyHost, inner: launch, uid, spare }), onExit: () => uids.give(uid) };
     },
     checks() {
       const checks: Record<string, { ok: boolean; detail?: string }> = {

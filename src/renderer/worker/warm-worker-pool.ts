@@ -34,7 +34,8 @@ export class WarmWorkerPool {
   constructor(
     private readonly params: {
       workRoot: string;
-      makeLaunch: (workDir: string, kind: WorkerKind) => WorkerLaunch;
+      /** `spare`: started ahead of a job, to run below the renders beside it until it is taken. */
+      makeLaunch: (workDir: string, kind: WorkerKind, spare: boolean) => WorkerLaunch;
       /** Where a worker sees its directory (the sandbox binds it at a fixed path); the host path by default. */
       jobDirOf?: (workDir: string) => string;
       /** Workers kept started ahead: the jobs that can run at once (0: start each worker with its job). */
@@ -61,7 +62,7 @@ export class WarmWorkerPool {
   warmUp(): void {
     const cores = this.params.cores ?? os.availableParallelism();
     while (!this.closed && this.spares.length < this.params.spares && this.busy < cores) {
-      const spare = this.startWorker();
+      const spare = this.startWorker('render', true);
       this.spares.push(spare);
       this.starting.add(spare);
       void spare.worker.ready
@@ -91,7 +92,9 @@ export class WarmWorkerPool {
    * renders running while there is still one ready.
    */
   take(): LeasedWorker {
-    const taken = this.spares.shift() ?? this.startWorker('render');
+    const spare = this.spares.shift();
+    spare?.worker.promote();
+    const taken = spare ?? this.startWorker('render');
     this.busy++;
     if (this.spares.length === 0) this.warmUp();
     return this.lease(taken);
@@ -143,10 +146,10 @@ export class WarmWorkerPool {
     await Promise.all(spares.map((spare) => spare.release()));
   }
 
-  private startWorker(kind: WorkerKind = 'render'): LeasedWorker {
+  private startWorker(kind: WorkerKind = 'render', spare = false): LeasedWorker {
     const workDir = path.join(this.params.workRoot, `w-${randomUUID()}`);
     fs.mkdirSync(workDir, { mode: 0o700 });
-    const worker = new WorkerProcess(this.params.makeLaunch(workDir, kind), {
+    const worker = new WorkerProcess(this.params.makeLaunch(workDir, kind, spare), {
       logCapBytes: this.params.logCapBytes,
       startupTimeoutMs: this.params.startupTimeoutMs,
     });
