@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cacheHit } from './cache-hit';
 import { fixedCost } from './fixed-cost';
+import { hqProfile } from './hq-profile';
 import { image } from './image';
 import type { FixedCostData } from './fixed-cost-report';
 import { ingress } from './ingress';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     fixed = result.data;
     return result;
   });
+  await run('hq-profile', hqProfile);
   await run('cache-hit', cacheHit);
   await run('split', () => split({ dispatchMs: settings.dispatchMs ?? fixed?.tinyOverheadMs }));
   await run('ingress', ingress);
