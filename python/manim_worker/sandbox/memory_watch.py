@@ -44,10 +44,7 @@ def _shmem_files(pid: int, seen: set[tuple[int, int]]) -> int:
         paths += [f"/proc/{pid}/fd/{fd}" for fd in os.listdir(f"/proc/{pid}/fd")]
     except OSError:
         pass
-    try:
-        paths += [f"/proc/{pid}/map_files/{entry}" for entry in os.listdir(f"/proc/{pid}/map_files")]
-    except OSError:
-        pass
+    paths += _shared_mappings(pid)
     for path in paths:
         try:
             target = os.readlink(path)
@@ -62,6 +59,28 @@ def _shmem_files(pid: int, seen: set[tuple[int, int]]) -> int:
         seen.add(key)
         total += st.st_blocks * 512
     return total
+
+
+def _shared_mappings(pid: int) -> list[str]:
+    """The /proc/PID/map_files entries of the process's mappings of memfd and tmpfs files, found from one read of
+    its maps: a render's process maps a thousand libraries and arenas, and a link read and a stat for each, every
+    check, took a tenth of a core from the render beside it."""
+    found: list[str] = []
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            for line in f:
+                fields = line.split(maxsplit=5)
+                if len(fields) < 6:
+                    continue  # anonymous: counted by its Pss
+                name = fields[5]
+                if not (name.startswith("/memfd:") or name.startswith("/dev/shm") or name.startswith("/tmp")):
+                    continue
+                start, _, end = fields[0].partition("-")
+                # map_files names drop the zero padding maps prints addresses with.
+                found.append(f"/proc/{pid}/map_files/{int(start, 16):x}-{int(end, 16):x}")
+    except (OSError, ValueError):
+        pass
+    return found
 
 
 def _tmpfs_mounts(pid: int) -> dict[str, str]:
@@ -91,14 +110,16 @@ def in_memory(path: str) -> bool:
     return best_type in TMPFS_TYPES
 
 
-def sandbox_memory(root_pid: int, own_tmpfs: bool, job_dir_bytes: int = 0) -> int:
-    """Bytes of memory the sandbox below `root_pid` holds now (see the module's text)."""
+def sandbox_memory(root_pid: int, own_tmpfs: bool, job_dir_bytes: int = 0, limit: int | None = None) -> int:
+    """Bytes of memory the sandbox below `root_pid` holds now (see the module's text). With `limit`, a cheap upper
+    bound (each process's resident set, from statm) is returned where it is within the limit: the exact proportional
+    sets (smaps_rollup, a walk of every page table: 8 ms for a render's 400 MiB) are read only where it is not."""
     pids = descendants(root_pid)
     seen: set[tuple[int, int]] = set()
-    total = job_dir_bytes
+    shared = job_dir_bytes
     tmpfs_seen: set[tuple[int, int]] = set()
     for pid in pids:
-        total += _private_pss(pid) + _shmem_files(pid, seen)
+        shared += _shmem_files(pid, seen)
         if not own_tmpfs:
             continue
         for point in _tmpfs_mounts(pid):
@@ -113,5 +134,22 @@ def sandbox_memory(root_pid: int, own_tmpfs: bool, job_dir_bytes: int = 0) -> in
             if key in tmpfs_seen:
                 continue
             tmpfs_seen.add(key)
-            total += (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize
-    return total
+            shared += (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize
+    if limit is not None:
+        # A resident set holds every page a proportional set counts (and its shared pages whole), so the sum is
+        # never below the exact figure: within the limit, the exact figure is too.
+        bound = shared + sum(_resident(pid) for pid in pids)
+        if bound <= limit:
+            return bound
+    return shared + sum(_private_pss(pid) for pid in pids)
+
+
+def _resident(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

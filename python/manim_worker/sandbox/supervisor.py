@@ -358,7 +358,7 @@ class Supervisor:
                         limit = f"{max_entries} entries" if entries > max_entries else f"{disk_bytes} bytes"
                         self._stop_for(f"Disk quota exceeded: the render wrote {what} (the limit is {limit}); stopped")
                 if memory_bytes and not self.limit_exceeded:
-                    held = sandbox_memory(os.getpid(), own_tmpfs=not self.landlocked, job_dir_bytes=used if job_dir_in_memory else 0)
+                    held = sandbox_memory(os.getpid(), own_tmpfs=not self.landlocked, job_dir_bytes=used if job_dir_in_memory else 0, limit=memory_bytes)
                     if held > memory_bytes:
                         self._stop_for(f"Memory limit exceeded: the sandbox held {held} bytes (the limit is {memory_bytes}); stopped")
                 took = time.monotonic() - now
