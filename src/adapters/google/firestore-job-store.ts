@@ -27,10 +27,13 @@ import {
   type JobDocument,
 } from './firestore-job-documents';
 import { buildQuery, firestoreJobQueries, JOBS_COLLECTION, SCENES_COLLECTION } from './firestore-job-queries';
-import { GrpcCode, grpcCodeOf } from './grpc-code';
+import { GrpcCode, grpcCodeOf, isExpiredTransaction } from './grpc-code';
 import { retryOnConflict } from './retry-on-conflict';
 import { afterPageToken, readJobPage } from './firestore-job-pages';
 import { createFirestoreClient } from './firestore-client';
+
+/** Runs of a submit's transaction the server may drop while it waits for the owner's lock (isExpiredTransaction). */
+const EXPIRED_TRANSACTION_ATTEMPTS = 5;
 
 export interface FirestoreJobStoreOptions {
   projectId: string;
@@ -105,7 +108,7 @@ export class FirestoreJobStore implements JobStore {
         await batch.commit();
         return;
       }
-      await this.db.runTransaction(async (tx) => {
+      const storeWithinQuota = () => this.db.runTransaction(async (tx) => {
         // Every submit of an owner reads and writes the owner's lock document first: two submits at once are
         // serialised by it, so the second counts the first's job. The count alone would not conflict, since
         // a query does not lock documents that do not exist yet.
@@ -117,6 +120,14 @@ export class FirestoreJobStore implements JobStore {
         writeJob(tx);
         // Submits of one owner contend on its lock by design: room for a burst of them to take turns.
       }, { maxAttempts: 20 });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await storeWithinQuota();
+          break;
+        } catch (error) {
+          if (!isExpiredTransaction(error) || attempt >= EXPIRED_TRANSACTION_ATTEMPTS) throw error;
+        }
+      }
     } catch (error) {
       if (grpcCodeOf(error) === GrpcCode.ALREADY_EXISTS) throw new ConflictError(`a job with id ${job.id} already exists`);
       throw error;
