@@ -40,12 +40,23 @@ export interface Verdict {
   frames?: { cli: number; service: number; differing: number };
 }
 
-/** `manim render` from the same venv, at low quality, with the service's seed and string hashing. */
+/**
+ * The x264 options the service's worker gives Manim (python/manim_worker/encoding.py), as `manim render`'s
+ * `--encoder-option`s: the frames are compared as the same encoder makes them; how close the service's encoding is to
+ * Manim's own is test/integration/encoding-fidelity.test.ts's business.
+ */
+function workerEncoderOptions(): string[] {
+  const source = fs.readFileSync(path.join(APP_ROOT, 'python', 'manim_worker', 'encoding.py'), 'utf8');
+  const options = JSON.parse(/^H264_OPTIONS = (\{.*\})$/m.exec(source)![1]!) as Record<string, string>;
+  return Object.entries(options).flatMap(([key, value]) => ['--encoder-option', `${key}=${value}`]);
+}
+
+/** `manim render` from the same venv, at low quality, with the service's seed, string hashing and encoder options. */
 export async function renderWithCli(example: Example, dir: string, seed: number): Promise<Rendered> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'example.py');
   fs.writeFileSync(file, example.code);
-  const args = ['-m', 'manim', 'render', '-ql', '--disable_caching', '--seed', String(seed), '--media_dir', path.join(dir, 'media'), ...(example.saveLastFrame ? ['-s'] : []), file, example.scene];
+  const args = ['-m', 'manim', 'render', '-ql', '--disable_caching', '--seed', String(seed), '--media_dir', path.join(dir, 'media'), ...(example.saveLastFrame ? ['-s'] : workerEncoderOptions()), file, example.scene];
   try {
     await run(PYTHON, args, { cwd: dir, timeout: 300_000, maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, PYTHONHASHSEED: '0', LANG: 'C.UTF-8' } });
   } catch (error) {
