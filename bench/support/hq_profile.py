@@ -73,47 +73,10 @@ def main() -> None:
     clocks.wrap(CairoRenderer, "get_frame", "copy")
     clocks.wrap(scene_file_writer.SceneFileWriter, "write_frame", "handoff")
 
-    # The encoder thread's two steps, timed inside its write_frame.
-    original_from_ndarray = av.VideoFrame.from_ndarray
-    encoder_threads: dict[int, float] = {}
-
-    def from_ndarray(*args, **kwargs):
-        w0, c0 = time.perf_counter(), time.thread_time()
-        try:
-            return original_from_ndarray(*args, **kwargs)
-        finally:
-            with clocks.lock:
-                clocks.wall["convert"] += time.perf_counter() - w0
-                clocks.cpu["convert"] += time.thread_time() - c0
-
-    original_write = VideoSegmentEncoder.write_frame
-
-    def write_frame(self, pixels, *, repeat=1):
-        w0, c0 = time.perf_counter(), time.thread_time()
-        try:
-            return original_write(self, pixels, repeat=repeat)
-        finally:
-            with clocks.lock:
-                clocks.wall["encode"] += time.perf_counter() - w0
-                clocks.cpu["encode"] += time.thread_time() - c0
-                encoder_threads[threading.get_ident()] = time.thread_time()
-
-    av.VideoFrame.from_ndarray = from_ndarray
-    VideoSegmentEncoder.write_frame = write_frame
-
-    original_finish = VideoSegmentEncoder.finish
-
-    def finish(self):
-        w0, c0 = time.perf_counter(), time.thread_time()
-        try:
-            return original_finish(self)
-        finally:
-            with clocks.lock:
-                clocks.wall["encode"] += time.perf_counter() - w0
-                clocks.cpu["encode"] += time.thread_time() - c0
-                encoder_threads[threading.get_ident()] = time.thread_time()
-
-    VideoSegmentEncoder.finish = finish
+    # The encoder thread's steps: the conversion inside its write_frame, the rest of write_frame and finish.
+    clocks.wrap(av.VideoFrame, "from_ndarray", "convert")
+    clocks.wrap(VideoSegmentEncoder, "write_frame", "encode")
+    clocks.wrap(VideoSegmentEncoder, "finish", "encode")
 
     options = {"media_dir": job["outputDir"], "quality": job["quality"], "disable_caching": True, "verbosity": "WARNING", "progress_bar": "none", "output_file": job["scene"]}
     if job.get("options"):
@@ -123,7 +86,6 @@ def main() -> None:
     frames = 0
     with tempconfig(options):
         exec(compile("from manim import *\n" + job["code"], "<scene>", "exec"), namespace)
-        main_thread = threading.get_ident()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         main0 = time.thread_time()
         scene = namespace[job["scene"]]()
@@ -149,7 +111,6 @@ def main() -> None:
         "childCpuSeconds": children.ru_utime + children.ru_stime,
         "bytes": movie.stat().st_size,
         "movie": str(movie),
-        "mainThread": main_thread,
     }))
 
 

@@ -366,13 +366,11 @@ class Supervisor:
                 interval = max(DISK_CHECK_MIN_SECONDS, took * 5)
                 next_check = time.monotonic() + interval
             if status is not None:
-                timeout: float | None = max(0.0, drain_until - time.monotonic())
-            elif (disk_bytes or memory_bytes) and not self.limit_exceeded:
-                timeout = max(0.0, min(next_check, next_cpu_sample if sample_cpu else next_check) - time.monotonic())
-            elif sample_cpu:
-                timeout = max(0.0, next_cpu_sample - time.monotonic())
+                wake_at = [drain_until]
             else:
-                timeout = None
+                checking = (disk_bytes or memory_bytes) and not self.limit_exceeded
+                wake_at = [*([next_check] if checking else []), *([next_cpu_sample] if sample_cpu else [])]
+            timeout = max(0.0, min(wake_at) - time.monotonic()) if wake_at else None
             try:
                 readable, _, _ = select.select([wake_r, *self.relay.open_fds()], [], [], timeout)
             except InterruptedError:

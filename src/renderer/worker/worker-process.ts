@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { z } from 'zod';
 import type { Readable, Writable } from 'node:stream';
 import {
   MAX_WORKER_LINE_BYTES,
@@ -11,6 +10,7 @@ import type { SandboxUsage } from '../../domain/costs/resource-usage';
 import type { PlanVerdict } from '../../domain/ports/scene-renderer';
 import { CappedLog } from './capped-log';
 import { LineSplitter } from './line-splitter';
+import { readSandboxUsage } from './sandbox-usage-report';
 
 /** How to start a worker: the command (possibly a sandbox launcher wrapping Python) and its whole environment. */
 export interface WorkerLaunch {
@@ -25,10 +25,6 @@ export interface WorkerLaunch {
   /** Sent to the process once its job has come, for a spare started below the renders beside it. */
   promoteSignal?: NodeJS.Signals;
 }
-
-/** The supervisor's line (python/manim_worker/sandbox/supervisor.py): written outside the sandbox, still checked. */
-const sandboxUsageSchema = z.object({ cpuSeconds: z.number().nonnegative().finite(), peakMemoryBytes: z.number().int().nonnegative() });
-const MAX_USAGE_LINE_BYTES = 1024;
 
 export type ReadyMessage = Extract<WorkerMessage, { type: 'ready' }>;
 export type PlanMessage = Extract<WorkerMessage, { type: 'plan' }>;
@@ -82,7 +78,7 @@ export class WorkerProcess {
       stdio: launch.usageFd === undefined ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe', ...Array<'ignore'>(launch.usageFd - 4).fill('ignore'), 'pipe'],
       detached: true,
     });
-    this.reportedUsage = launch.usageFd === undefined ? Promise.resolve(undefined) : readUsage(this.child.stdio[launch.usageFd] as Readable);
+    this.reportedUsage = launch.usageFd === undefined ? Promise.resolve(undefined) : readSandboxUsage(this.child.stdio[launch.usageFd] as Readable);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
       this.child.once('error', () => resolve({ code: null, signal: null }));
@@ -277,27 +273,4 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // the group is already gone
   }
-}
-
-/** The supervisor's one usage line, read to the end of its pipe; anything else is no report. */
-function readUsage(stream: Readable): Promise<SandboxUsage | undefined> {
-  return new Promise((resolve) => {
-    let text = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.length > MAX_USAGE_LINE_BYTES) stream.destroy();
-    });
-    const settle = () => {
-      try {
-        const parsed = sandboxUsageSchema.safeParse(JSON.parse(text));
-        resolve(parsed.success ? parsed.data : undefined);
-      } catch {
-        resolve(undefined);
-      }
-    };
-    stream.once('end', settle);
-    stream.once('close', settle);
-    stream.once('error', () => resolve(undefined));
-  });
 }
